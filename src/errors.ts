@@ -1,0 +1,142 @@
+/**
+ * Every error class asyncnet throws. Each has a stable `code` (`ERR_...`) that
+ * callers can switch on, and accepts `{ cause }`.
+ *
+ * @module
+ */
+
+/** Options accepted by every asyncnet error constructor. */
+export interface AsyncNetErrorOptions {
+  /** The underlying error, if any. */
+  cause?: unknown;
+}
+
+/**
+ * A read ended at EOF before the requested amount or separator arrived.
+ *
+ * `partial` holds the bytes that were read before EOF (they are consumed from
+ * the reader); `expected` is the number of bytes asked for, or `null` when the
+ * read was waiting for a separator.
+ */
+export class IncompleteReadError extends Error {
+  override readonly name = "IncompleteReadError";
+  readonly code = "ERR_INCOMPLETE_READ";
+  readonly partial: Buffer;
+  readonly expected: number | null;
+
+  constructor(partial: Buffer, expected: number | null, options?: AsyncNetErrorOptions) {
+    const want = expected === null ? "a separator" : `${expected} bytes`;
+    super(`Cannot complete read: EOF after ${partial.length} bytes, expected ${want}`, options);
+    this.partial = partial;
+    this.expected = expected;
+  }
+}
+
+/**
+ * A read looked further than the reader's `limit` without finding its separator.
+ *
+ * `consumed` is the number of bytes that were examined. What stays buffered is
+ * documented on each read method: `readUntil` keeps every byte, `readLine`
+ * discards the over-long line.
+ */
+export class LimitOverrunError extends RangeError {
+  override readonly name = "LimitOverrunError";
+  readonly code = "ERR_LIMIT_OVERRUN";
+  readonly consumed: number;
+
+  constructor(message: string, consumed: number, options?: AsyncNetErrorOptions) {
+    super(message, options);
+    this.consumed = consumed;
+  }
+}
+
+/**
+ * The connection was closed or reset while an operation still needed it: a
+ * `drain()` whose data can never be flushed, a write after close, a read after
+ * the peer reset the connection.
+ */
+export class ConnectionClosedError extends Error {
+  override readonly name = "ConnectionClosedError";
+  readonly code = "ERR_CONNECTION_CLOSED";
+
+  constructor(message = "Connection lost", options?: AsyncNetErrorOptions) {
+    super(message, options);
+  }
+}
+
+/**
+ * The peer reset the connection (`ECONNRESET`, `EPIPE`, `ECONNABORTED`).
+ * The system error is the `cause`.
+ */
+export class ConnectionResetError extends Error {
+  override readonly name = "ConnectionResetError";
+  readonly code = "ERR_CONNECTION_RESET";
+
+  constructor(message = "Connection reset by peer", options?: AsyncNetErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A second read was started on a StreamReader while one was still waiting. */
+export class ConcurrentReadError extends Error {
+  override readonly name = "ConcurrentReadError";
+  readonly code = "ERR_CONCURRENT_READ";
+
+  constructor(method: string, options?: AsyncNetErrorOptions) {
+    super(`Cannot ${method}: another read is already waiting for data`, options);
+  }
+}
+
+/** An operation did not finish within its configured time. */
+export class TimeoutError extends Error {
+  override readonly name = "TimeoutError";
+  readonly code = "ERR_TIMEOUT";
+
+  constructor(message: string, options?: AsyncNetErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The operation was cancelled through an AbortSignal. */
+export class AbortError extends Error {
+  override readonly name = "AbortError";
+  readonly code = "ABORT_ERR";
+
+  constructor(message = "The operation was aborted", options?: AsyncNetErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** Returns the signal's reason as an Error, wrapping non-Error reasons in an AbortError. */
+export function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return new AbortError(undefined, { cause: reason });
+}
+
+const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
+
+/** Wraps a socket's reset-like system error in a ConnectionResetError; returns others as they are. */
+export function normalizeSocketError(error: Error): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== undefined && RESET_CODES.has(code)) {
+    return new ConnectionResetError(`Connection reset by peer: ${code}`, { cause: error });
+  }
+  return error;
+}
+
+/**
+ * A peer sent an HTTP/1.x response head that does not parse: a malformed status
+ * line or header field. `line` is the offending line, decoded as latin1, without
+ * its line end.
+ */
+export class HttpParseError extends SyntaxError {
+  override readonly name = "HttpParseError";
+  readonly code = "ERR_HTTP_PARSE";
+  readonly line: string;
+
+  constructor(message: string, line: string, options?: AsyncNetErrorOptions) {
+    super(message, options);
+    this.line = line;
+  }
+}

@@ -1,0 +1,115 @@
+import net from "node:net";
+import tls from "node:tls";
+import { abortReason, TimeoutError } from "../errors.js";
+import { validatePort } from "./create-server.js";
+import type { Protocol, ProtocolFactory } from "./protocol.js";
+import { Transport, type WriteBufferLimits } from "./transport.js";
+
+/** Options of {@link createConnection} and `openConnection`. Every field is optional. */
+export interface ConnectionOptions {
+  /**
+   * Use TLS: `true` for Node's defaults (certificates verified against the
+   * system CAs, server name taken from `host`), or Node's TLS connect options.
+   */
+  tls?: boolean | tls.ConnectionOptions;
+  /** Cancels the connect while it is in progress. */
+  signal?: AbortSignal;
+  /** Fail with a TimeoutError if the connection (and TLS handshake) takes longer, in ms. Default: none. */
+  connectTimeout?: number;
+  /** Set TCP_NODELAY, as asyncio does. Default `true`. */
+  noDelay?: boolean;
+  /** Local address to bind before connecting. */
+  localAddress?: string;
+  /** Write buffer marks. Default high 64 KiB, low 16 KiB. */
+  writeBufferLimits?: WriteBufferLimits;
+  /** Close the connection after this many ms without reads or writes. Default: never. */
+  idleTimeout?: number;
+}
+
+/**
+ * Connects to `host`:`port` and drives a Protocol from `protocolFactory` on it,
+ * asyncio's `loop.create_connection`. Resolves with `[transport, protocol]`
+ * once connected (after the TLS handshake with `tls`), when `connectionMade`
+ * has already run.
+ */
+export async function createConnection<P extends Protocol>(
+  protocolFactory: ProtocolFactory<P>,
+  host: string,
+  port: number,
+  options: ConnectionOptions = {},
+): Promise<[Transport, P]> {
+  if (typeof host !== "string" || host === "")
+    throw new TypeError("Invalid host: expected a non-empty string");
+  validatePort(port);
+  return connect(protocolFactory, { host, port }, options);
+}
+
+/** As {@link createConnection}, to a Unix socket at `path`. */
+export async function createUnixConnection<P extends Protocol>(
+  protocolFactory: ProtocolFactory<P>,
+  path: string,
+  options: ConnectionOptions = {},
+): Promise<[Transport, P]> {
+  return connect(protocolFactory, { path }, options);
+}
+
+type Target = { host: string; port: number } | { path: string };
+
+async function connect<P extends Protocol>(
+  protocolFactory: ProtocolFactory<P>,
+  target: Target,
+  options: ConnectionOptions,
+): Promise<[Transport, P]> {
+  const socket = await connectSocket(target, options);
+  const protocol = protocolFactory();
+  const transport = new Transport(socket, protocol, {
+    writeBufferLimits: options.writeBufferLimits,
+    idleTimeout: options.idleTimeout,
+  });
+  return [transport, protocol];
+}
+
+function connectSocket(target: Target, options: ConnectionOptions): Promise<net.Socket> {
+  const { signal, connectTimeout } = options;
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  const base = { ...target, allowHalfOpen: true, localAddress: options.localAddress };
+  let socket: net.Socket;
+  let readyEvent: string;
+  if (options.tls) {
+    const tlsOptions = options.tls === true ? {} : options.tls;
+    const servername = "host" in target && net.isIP(target.host) === 0 ? target.host : undefined;
+    socket = tls.connect({ servername, ...tlsOptions, ...base });
+    readyEvent = "secureConnect";
+  } else {
+    socket = net.connect(base);
+    readyEvent = "connect";
+  }
+  if (options.noDelay !== false && "host" in target) socket.setNoDelay(true);
+
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (error?: Error) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      socket.off("error", finish);
+      socket.off(readyEvent, onReady);
+      if (error === undefined) {
+        resolve(socket);
+      } else {
+        socket.destroy();
+        reject(error);
+      }
+    };
+    const onReady = () => finish();
+    const onAbort = () => finish(abortReason(signal as AbortSignal));
+    socket.once(readyEvent, onReady);
+    socket.once("error", finish);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (connectTimeout !== undefined && connectTimeout > 0) {
+      timer = setTimeout(
+        () => finish(new TimeoutError(`Cannot connect: timed out after ${connectTimeout} ms`)),
+        connectTimeout,
+      );
+    }
+  });
+}

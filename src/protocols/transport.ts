@@ -1,0 +1,320 @@
+import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { ConnectionClosedError, normalizeSocketError, TimeoutError } from "../errors.js";
+import type { Protocol } from "./protocol.js";
+
+/** High and low water marks of a transport's write buffer, in bytes. */
+export interface WriteBufferLimits {
+  /** Above this many buffered bytes the protocol's `pauseWriting()` is called. Default 64 KiB, or 4 × `low`. */
+  high?: number;
+  /** At or below this many buffered bytes `resumeWriting()` is called. Default `high / 4`. */
+  low?: number;
+}
+
+/** The address of one end of a TCP connection, as Node reports it. */
+export interface SocketAddress {
+  address: string;
+  port: number;
+  family: string;
+}
+
+/** Options of a Transport, given by the server or client that creates it. */
+export interface TransportOptions {
+  /** Write buffer marks; see {@link WriteBufferLimits}. */
+  writeBufferLimits?: WriteBufferLimits;
+  /** Close the connection after this many milliseconds without reads or writes. Default: never. */
+  idleTimeout?: number;
+  /** Called with an error thrown by one of the protocol's callbacks, before the connection is aborted. */
+  onProtocolError?: (error: Error, transport: Transport) => void;
+  /** Called once, after `connectionLost`. */
+  onLost?: (transport: Transport) => void;
+}
+
+const DEFAULT_HIGH = 64 * 1024;
+
+/** Resolves asyncio's defaults: only `high` → `low = high / 4`; only `low` → `high = 4 × low`. */
+export function resolveWriteBufferLimits(limits: WriteBufferLimits = {}): {
+  high: number;
+  low: number;
+} {
+  const { high: h, low: l } = limits;
+  for (const [name, value] of [
+    ["high", h],
+    ["low", l],
+  ] as const) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+      throw new RangeError(
+        `Invalid write buffer limit: ${name} must be an integer >= 0, got ${value}`,
+      );
+    }
+  }
+  const high = h ?? (l === undefined ? DEFAULT_HIGH : 4 * l);
+  const low = l ?? Math.floor(high / 4);
+  if (low > high) {
+    throw new RangeError(`Invalid write buffer limits: low (${low}) is above high (${high})`);
+  }
+  return { high, low };
+}
+
+/**
+ * A connection's byte pipe, asyncio's `Transport` over a `node:net` or
+ * `node:tls` socket. It owns the socket and drives one {@link Protocol}.
+ *
+ * Writes never block and never fail synchronously because of the peer: they
+ * are buffered, and the protocol is told through `pauseWriting` /
+ * `resumeWriting` when the buffer crosses its marks. Writes after the
+ * connection was lost are dropped, as asyncio does; writes after `close()` or
+ * `writeEof()` throw, because they are a bug in the caller.
+ */
+export class Transport {
+  readonly #socket: Socket;
+  readonly #protocol: Protocol;
+  readonly #secure: boolean;
+  readonly #onProtocolError: TransportOptions["onProtocolError"];
+  readonly #onLost: TransportOptions["onLost"];
+  #high: number;
+  #low: number;
+  #closing = false;
+  #eofWritten = false;
+  #lost = false;
+  #reading = true;
+  #writingPaused = false;
+  #error: Error | undefined;
+
+  /** Takes over `socket`, which must be connected, and calls `protocol.connectionMade`. */
+  constructor(socket: Socket, protocol: Protocol, options: TransportOptions = {}) {
+    this.#socket = socket;
+    this.#protocol = protocol;
+    this.#secure = "encrypted" in socket && (socket as TLSSocket).encrypted === true;
+    this.#onProtocolError = options.onProtocolError;
+    this.#onLost = options.onLost;
+    ({ high: this.#high, low: this.#low } = resolveWriteBufferLimits(options.writeBufferLimits));
+
+    socket.on("data", this.#onData);
+    socket.on("end", this.#onEnd);
+    socket.on("error", this.#onError);
+    socket.on("close", this.#onClose);
+    if (options.idleTimeout !== undefined && options.idleTimeout > 0) {
+      socket.setTimeout(options.idleTimeout, this.#onIdle);
+    }
+    try {
+      protocol.connectionMade(this);
+    } catch (error) {
+      this.#protocolFailed(error);
+    }
+  }
+
+  /** Buffers `data` for sending. Empty data is ignored; data after the connection was lost is dropped. */
+  write(data: Uint8Array | string): void {
+    if (this.#closing || this.#eofWritten) {
+      if (this.#lost || this.#socket.destroyed) return;
+      throw new ConnectionClosedError(
+        `Cannot write: the transport is ${this.#eofWritten ? "half-closed" : "closing"}`,
+      );
+    }
+    if (data.length === 0 || this.#socket.destroyed) return;
+    this.#socket.write(data, this.#afterWrite);
+    if (!this.#writingPaused && this.#socket.writableLength > this.#high) {
+      this.#writingPaused = true;
+      this.#call("pauseWriting");
+    }
+  }
+
+  /** Writes each chunk in order, as one batch when the socket allows it. */
+  writeLines(chunks: Iterable<Uint8Array | string>): void {
+    this.#socket.cork();
+    try {
+      for (const chunk of chunks) this.write(chunk);
+    } finally {
+      this.#socket.uncork();
+    }
+  }
+
+  /**
+   * Sends EOF (a TCP half-close) after the buffered data. Reading goes on.
+   * Does nothing if EOF was already written or the transport is closing.
+   * @throws {Error} on a TLS transport, which cannot half-close (see `canWriteEof`).
+   */
+  writeEof(): void {
+    if (!this.canWriteEof()) throw new Error("Cannot write EOF: TLS transports cannot half-close");
+    if (this.#eofWritten || this.#closing) return;
+    this.#eofWritten = true;
+    this.#socket.end();
+  }
+
+  /** Whether `writeEof` is supported: true for TCP and Unix sockets, false for TLS (as in asyncio). */
+  canWriteEof(): boolean {
+    return !this.#secure;
+  }
+
+  /**
+   * Closes the connection after flushing the buffered data. The protocol gets no
+   * more data; `connectionLost()` follows once the socket is closed. Idempotent.
+   */
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    const socket = this.#socket;
+    if (socket.destroyed) return;
+    // Keep draining the receive side so that unread bytes in the kernel do not turn
+    // our FIN into a RST that could destroy the reply still in flight.
+    socket.resume();
+    if (socket.writableFinished) {
+      socket.destroy();
+    } else {
+      socket.end(() => socket.destroy());
+    }
+  }
+
+  /** Closes the connection at once, dropping buffered data. `connectionLost(error)` follows. */
+  abort(error?: Error): void {
+    this.#closing = true;
+    if (error !== undefined && this.#error === undefined) this.#error = error;
+    this.#socket.destroy();
+  }
+
+  /** True once `close()` or `abort()` was called or the connection was lost. */
+  isClosing(): boolean {
+    return this.#closing || this.#lost;
+  }
+
+  /** Stops calling `dataReceived` until `resumeReading()`; the kernel then applies TCP flow control. */
+  pauseReading(): void {
+    if (!this.#reading || this.#closing) return;
+    this.#reading = false;
+    this.#socket.pause();
+  }
+
+  /** Undoes `pauseReading()`. */
+  resumeReading(): void {
+    if (this.#reading || this.#closing) return;
+    this.#reading = true;
+    this.#socket.resume();
+  }
+
+  /** Whether the transport is delivering data to the protocol. */
+  isReading(): boolean {
+    return this.#reading && !this.#closing;
+  }
+
+  /** Sets the write buffer marks and re-checks them at once. */
+  setWriteBufferLimits(limits: WriteBufferLimits = {}): void {
+    ({ high: this.#high, low: this.#low } = resolveWriteBufferLimits(limits));
+    if (!this.#writingPaused && this.getWriteBufferSize() > this.#high) {
+      this.#writingPaused = true;
+      this.#call("pauseWriting");
+    } else {
+      this.#afterWrite();
+    }
+  }
+
+  /** The current write buffer marks. */
+  getWriteBufferLimits(): { high: number; low: number } {
+    return { high: this.#high, low: this.#low };
+  }
+
+  /** Bytes written but not yet handed to the kernel. */
+  getWriteBufferSize(): number {
+    return this.#socket.writableLength;
+  }
+
+  /**
+   * Information about the connection, by asyncio's names:
+   * `peername` and `sockname` (a {@link SocketAddress}, or the path for a Unix
+   * socket), `socket` (the Node socket), `peercert` and `cipher` (TLS only).
+   * Returns `fallback` for an unknown name or one that does not apply.
+   */
+  getExtraInfo(name: string, fallback?: unknown): unknown {
+    const socket = this.#socket;
+    switch (name) {
+      case "peername":
+        if (socket.remotePort === undefined) return socket.remoteAddress ?? fallback;
+        return {
+          address: socket.remoteAddress,
+          port: socket.remotePort,
+          family: socket.remoteFamily,
+        };
+      case "sockname": {
+        const local = socket.address();
+        return "port" in local ? local : fallback;
+      }
+      case "socket":
+        return socket;
+      case "peercert":
+        return this.#secure ? (socket as TLSSocket).getPeerCertificate() : fallback;
+      case "cipher":
+        return this.#secure ? (socket as TLSSocket).getCipher() : fallback;
+      default:
+        return fallback;
+    }
+  }
+
+  readonly #onData = (data: Buffer): void => {
+    if (this.#closing) return;
+    try {
+      this.#protocol.dataReceived(data);
+    } catch (error) {
+      this.#protocolFailed(error);
+    }
+  };
+
+  readonly #onEnd = (): void => {
+    if (this.#closing) return;
+    let keepOpen: unknown;
+    try {
+      keepOpen = this.#protocol.eofReceived?.();
+    } catch (error) {
+      this.#protocolFailed(error);
+      return;
+    }
+    if (keepOpen !== true) this.close();
+  };
+
+  readonly #onError = (error: Error): void => {
+    this.#error ??= normalizeSocketError(error);
+  };
+
+  readonly #onIdle = (): void => {
+    this.abort(new TimeoutError("Connection closed: idle timeout"));
+  };
+
+  readonly #onClose = (): void => {
+    if (this.#lost) return;
+    this.#lost = true;
+    this.#closing = true;
+    this.#writingPaused = false;
+    try {
+      this.#protocol.connectionLost(this.#error);
+    } catch (error) {
+      this.#onProtocolError?.(toError(error), this);
+    }
+    this.#onLost?.(this);
+  };
+
+  // One shared callback for every write: Node batches repeated callbacks of the
+  // same function, so this costs nothing on the fast path where writes complete at once.
+  readonly #afterWrite = (): void => {
+    if (this.#writingPaused && !this.#lost && this.#socket.writableLength <= this.#low) {
+      this.#writingPaused = false;
+      this.#call("resumeWriting");
+    }
+  };
+
+  #call(method: "pauseWriting" | "resumeWriting"): void {
+    try {
+      this.#protocol[method]?.();
+    } catch (error) {
+      this.#protocolFailed(error);
+    }
+  }
+
+  #protocolFailed(error: unknown): void {
+    const err = toError(error);
+    this.#onProtocolError?.(err, this);
+    this.abort(err);
+  }
+}
+
+function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}

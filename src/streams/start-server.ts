@@ -1,0 +1,79 @@
+import { validatePort } from "../protocols/create-server.js";
+import {
+  kReportError,
+  kTrackTask,
+  type ListenTarget,
+  Server,
+  type ServerOptions,
+} from "../server.js";
+import { StreamProtocol } from "./stream-protocol.js";
+import type { StreamReader, StreamReaderOptions } from "./stream-reader.js";
+import type { StreamWriter } from "./stream-writer.js";
+
+/** Handles one connection; may be async. */
+export type ConnectionHandler = (reader: StreamReader, writer: StreamWriter) => unknown;
+
+/** Options of {@link startServer}: the server's and each connection's reader's. */
+export interface StartServerOptions extends ServerOptions, StreamReaderOptions {}
+
+/**
+ * Starts a server that calls `handler(reader, writer)` for each connection,
+ * asyncio's `start_server`. Resolves once it listens.
+ *
+ * When the handler settles the connection is closed, after flushing what was
+ * written. A handler that throws or rejects is reported through
+ * `options.onError` (default: stderr, with its stack) and only its own
+ * connection is closed; the server goes on serving. `waitClosed()` waits for
+ * every handler to settle.
+ *
+ * `host` and `port` are as in `createServer`.
+ */
+export function startServer(
+  handler: ConnectionHandler,
+  host: string | string[] | null | undefined,
+  port: number,
+  options: StartServerOptions = {},
+): Promise<Server> {
+  return start(handler, { host, port: validatePort(port) }, options);
+}
+
+/** As {@link startServer}, on a Unix socket at `path`. */
+export function startUnixServer(
+  handler: ConnectionHandler,
+  path: string,
+  options: StartServerOptions = {},
+): Promise<Server> {
+  return start(handler, { path }, options);
+}
+
+async function start(
+  handler: ConnectionHandler,
+  target: ListenTarget,
+  options: StartServerOptions,
+): Promise<Server> {
+  if (typeof handler !== "function") throw new TypeError("Invalid handler: expected a function");
+  const onConnected = (reader: StreamReader, writer: StreamWriter) => {
+    let result: unknown;
+    try {
+      result = handler(reader, writer);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    const task = Promise.resolve(result).then(
+      () => writer.close(),
+      (error: unknown) => {
+        server[kReportError](error, writer.transport);
+        writer.close();
+      },
+    );
+    server[kTrackTask](task);
+  };
+  const server: Server = new Server(() => new StreamProtocol(options, onConnected), options);
+  try {
+    await server.listen(target);
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+  return server;
+}

@@ -1,0 +1,394 @@
+import {
+  abortReason,
+  ConcurrentReadError,
+  IncompleteReadError,
+  LimitOverrunError,
+} from "../errors.js";
+import type { Transport } from "../protocols/transport.js";
+
+/** Options of a {@link StreamReader}. */
+export interface StreamReaderOptions {
+  /**
+   * The most bytes `readLine` / `readUntil` look through for a separator, and
+   * the unit of flow control: the transport is paused while more than
+   * 2 × `limit` bytes are buffered. Default 64 KiB.
+   */
+  limit?: number;
+}
+
+/** Options of a single read. */
+export interface ReadOptions {
+  /** Cancels the read while it waits. Buffered data is kept: a cancelled read consumes nothing. */
+  signal?: AbortSignal;
+}
+
+/** A separator for `readUntil`: a string (UTF-8) or bytes. */
+export type Separator = string | Uint8Array;
+
+/** The default `limit`: 64 KiB, as asyncio. */
+export const DEFAULT_LIMIT = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
+const NEWLINE = 0x0a;
+
+/**
+ * A buffer of bytes received from a connection, read with asyncio's
+ * coroutine-style methods. The transport (through its protocol) feeds it with
+ * `feedData` / `feedEof` / `setException`; tests may feed it directly.
+ *
+ * Only one read may wait at a time: a read started while another is waiting
+ * rejects with {@link ConcurrentReadError} and consumes nothing.
+ *
+ * Flow control: while more than 2 × `limit` bytes are buffered the transport
+ * is paused; it resumes once at most `limit` bytes remain, or as soon as a read
+ * needs more data than is buffered.
+ */
+export class StreamReader implements AsyncIterable<Buffer> {
+  readonly #limit: number;
+  #chunks: Buffer[] = [];
+  #head = 0;
+  #size = 0;
+  #eof = false;
+  #exception: Error | undefined;
+  #busy = false;
+  #wake: (() => void) | undefined;
+  #fail: ((error: Error) => void) | undefined;
+  #transport: Transport | undefined;
+  #paused = false;
+  #discardingLine = false;
+
+  constructor(options: StreamReaderOptions = {}) {
+    const limit = options.limit ?? DEFAULT_LIMIT;
+    if (!Number.isSafeInteger(limit) || limit <= 0) {
+      throw new RangeError(`Invalid limit: must be a positive integer, got ${limit}`);
+    }
+    this.#limit = limit;
+  }
+
+  /** The reader's limit in bytes. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** Bytes buffered and not yet read. */
+  get bufferedSize(): number {
+    return this.#size;
+  }
+
+  /** Attaches the transport that flow control pauses and resumes. */
+  setTransport(transport: Transport): void {
+    if (this.#transport !== undefined) throw new Error("Cannot set transport: already set");
+    this.#transport = transport;
+  }
+
+  /** Adds bytes at the end of the buffer. Empty chunks are ignored. */
+  feedData(data: Buffer): void {
+    if (this.#eof) throw new Error("Cannot feed data: EOF was already fed");
+    if (this.#discardingLine) {
+      const newline = data.indexOf(NEWLINE);
+      if (newline === -1) return;
+      this.#discardingLine = false;
+      data = data.subarray(newline + 1);
+    }
+    if (data.length === 0) return;
+    this.#chunks.push(data);
+    this.#size += data.length;
+    const wake = this.#wake;
+    if (wake !== undefined) wake();
+    if (!this.#paused && this.#transport !== undefined && this.#size > 2 * this.#limit) {
+      this.#paused = true;
+      this.#transport.pauseReading();
+    }
+  }
+
+  /** Marks the end of the stream: reads return what is buffered, then empty. Idempotent. */
+  feedEof(): void {
+    this.#eof = true;
+    const wake = this.#wake;
+    if (wake !== undefined) wake();
+  }
+
+  /** Makes every later read (and the waiting one) reject with `error`. */
+  setException(error: Error): void {
+    this.#exception = error;
+    const fail = this.#fail;
+    if (fail !== undefined) fail(error);
+  }
+
+  /** The error given to `setException`, if any. */
+  exception(): Error | undefined {
+    return this.#exception;
+  }
+
+  /** True when EOF was fed and the buffer is empty. */
+  atEof(): boolean {
+    return this.#eof && this.#size === 0;
+  }
+
+  /**
+   * Reads up to `n` bytes. `n = -1` (the default) reads until EOF; `n = 0`
+   * returns an empty buffer at once. Returns as soon as some data is buffered;
+   * an empty buffer means EOF.
+   */
+  async read(n = -1, options?: ReadOptions): Promise<Buffer> {
+    if (!Number.isSafeInteger(n) || n < -1) throw new RangeError(`Invalid read size: ${n}`);
+    this.#begin("read");
+    try {
+      if (n === 0) return EMPTY;
+      if (n === -1) {
+        while (!this.#eof) await this.#wait(options);
+        return this.#take(this.#size);
+      }
+      while (this.#size === 0 && !this.#eof) await this.#wait(options);
+      return this.#take(Math.min(n, this.#size));
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /**
+   * Reads exactly `n` bytes. At EOF before `n` bytes it rejects with
+   * {@link IncompleteReadError}, whose `partial` holds (and consumes) what was there.
+   */
+  async readExactly(n: number, options?: ReadOptions): Promise<Buffer> {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`Invalid read size: ${n}`);
+    this.#begin("readExactly");
+    try {
+      while (this.#size < n) {
+        if (this.#eof) throw new IncompleteReadError(this.#take(this.#size), n);
+        await this.#wait(options);
+      }
+      return this.#take(n);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /**
+   * Reads one line, ending with `\n` (included). At EOF it returns the partial
+   * line without `\n`, and then empty buffers.
+   *
+   * A line longer than `limit` bytes (not counting its `\n`) rejects with
+   * {@link LimitOverrunError} and is discarded whole: the buffered part at once,
+   * the rest as it arrives, up to and including its `\n`. The next `readLine`
+   * returns the line after it, so a line server can answer an error and go on.
+   */
+  readLine(options?: ReadOptions): Promise<Buffer> {
+    // Fast path: a whole line in the first chunk, no promise machinery beyond the result.
+    if (!this.#busy && this.#exception === undefined && this.#chunks.length > 0) {
+      const first = this.#chunks[0] as Buffer;
+      const end = first.indexOf(NEWLINE, this.#head);
+      if (end !== -1 && end - this.#head <= this.#limit) {
+        return Promise.resolve(this.#take(end - this.#head + 1));
+      }
+    }
+    return this.#readLineSlow(options);
+  }
+
+  async #readLineSlow(options?: ReadOptions): Promise<Buffer> {
+    try {
+      return await this.#readUntil(NEWLINE_SEPARATORS, options, "readLine");
+    } catch (error) {
+      if (error instanceof IncompleteReadError) return error.partial;
+      if (error instanceof LimitOverrunError) {
+        const found = this.#indexOf(NEWLINE_BUFFER, error.consumed);
+        if (found === -1) {
+          this.#take(this.#size);
+          this.#discardingLine = !this.#eof;
+        } else {
+          this.#take(found + 1);
+        }
+        throw new LimitOverrunError(
+          `Cannot read line: exceeded limit of ${this.#limit} bytes`,
+          error.consumed,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Reads up to and including `separator` (or the first of several to end in
+   * the data). At EOF first it rejects with {@link IncompleteReadError}, whose
+   * `partial` holds (and consumes) the rest of the data.
+   *
+   * If no separator starts within `limit` bytes it rejects with
+   * {@link LimitOverrunError}; the data stays buffered (as asyncio's
+   * `readuntil`), so the caller may `read` it or `readExactly(consumed)`.
+   */
+  readUntil(separator: Separator | Separator[] = "\n", options?: ReadOptions): Promise<Buffer> {
+    let separators: Buffer[];
+    try {
+      separators = toSeparators(separator);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#readUntil(separators, options, "readUntil");
+  }
+
+  async #readUntil(separators: Buffer[], options: ReadOptions | undefined, method: string) {
+    const longest = Math.max(...separators.map((s) => s.length));
+    this.#begin(method);
+    try {
+      let from = 0;
+      for (;;) {
+        let matchStart = -1;
+        let matchEnd = Number.POSITIVE_INFINITY;
+        for (const sep of separators) {
+          const at = this.#indexOf(sep, from);
+          if (at !== -1 && at + sep.length < matchEnd) {
+            matchStart = at;
+            matchEnd = at + sep.length;
+          }
+        }
+        if (matchStart !== -1) {
+          if (matchStart > this.#limit) {
+            throw new LimitOverrunError(
+              "Separator is found, but chunk is longer than limit",
+              matchStart,
+            );
+          }
+          return this.#take(matchEnd);
+        }
+        from = Math.max(0, this.#size + 1 - longest);
+        if (from > this.#limit) {
+          throw new LimitOverrunError("Separator is not found, and chunk exceeds the limit", from);
+        }
+        if (this.#eof) throw new IncompleteReadError(this.#take(this.#size), null);
+        await this.#wait(options);
+      }
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Iterates over lines (as `readLine`) until EOF. */
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    const next = (): Promise<IteratorResult<Buffer>> =>
+      this.readLine().then((line) =>
+        line.length === 0 ? { done: true, value: undefined } : { done: false, value: line },
+      );
+    return { next };
+  }
+
+  #begin(method: string): void {
+    if (this.#busy) throw new ConcurrentReadError(method);
+    if (this.#exception !== undefined) throw this.#exception;
+    this.#busy = true;
+  }
+
+  #wait(options: ReadOptions | undefined): Promise<void> {
+    if (this.#exception !== undefined) return Promise.reject(this.#exception);
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    // Waiting means the buffer does not hold what the read needs: let data in again.
+    if (this.#paused) {
+      this.#paused = false;
+      this.#transport?.resumeReading();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        this.#wake = undefined;
+        this.#fail = undefined;
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const onAbort = () => {
+        done();
+        reject(abortReason(signal as AbortSignal));
+      };
+      this.#wake = () => {
+        done();
+        resolve();
+      };
+      this.#fail = (error) => {
+        done();
+        reject(error);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** Removes and returns the first `n` bytes (n ≤ size); zero-copy when they lie in one chunk. */
+  #take(n: number): Buffer {
+    if (n === 0) return EMPTY;
+    const chunks = this.#chunks;
+    const first = chunks[0] as Buffer;
+    const available = first.length - this.#head;
+    let result: Buffer;
+    if (n < available) {
+      result = first.subarray(this.#head, this.#head + n);
+      this.#head += n;
+    } else if (n === available) {
+      result = this.#head === 0 ? first : first.subarray(this.#head);
+      chunks.shift();
+      this.#head = 0;
+    } else {
+      result = Buffer.allocUnsafe(n);
+      let copied = 0;
+      while (copied < n) {
+        const chunk = chunks[0] as Buffer;
+        const want = n - copied;
+        const have = chunk.length - this.#head;
+        if (want < have) {
+          chunk.copy(result, copied, this.#head, this.#head + want);
+          this.#head += want;
+          copied = n;
+        } else {
+          chunk.copy(result, copied, this.#head);
+          copied += have;
+          chunks.shift();
+          this.#head = 0;
+        }
+      }
+    }
+    this.#size -= n;
+    if (this.#paused && this.#size <= this.#limit) {
+      this.#paused = false;
+      this.#transport?.resumeReading();
+    }
+    return result;
+  }
+
+  /** Finds `sep` at or after logical offset `from`; returns its logical offset or -1. */
+  #indexOf(sep: Buffer, from: number): number {
+    const chunks = this.#chunks;
+    if (chunks.length === 0) return -1;
+    if (chunks.length > 1 && sep.length > 1) this.#coalesce();
+    let base = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i] as Buffer;
+      const start = i === 0 ? this.#head : 0;
+      const length = chunk.length - start;
+      if (from < base + length) {
+        const at = chunk.indexOf(sep, start + Math.max(0, from - base));
+        if (at !== -1) return base + at - start;
+      }
+      base += length;
+    }
+    return -1;
+  }
+
+  // Multi-byte separators may straddle chunks; joining is simpler than matching
+  // across boundaries and is bounded: it only runs while a separator is missing,
+  // which the limit caps at 2 × limit bytes.
+  #coalesce(): void {
+    const parts = this.#chunks.map((chunk, i) => (i === 0 ? chunk.subarray(this.#head) : chunk));
+    this.#chunks = [Buffer.concat(parts, this.#size)];
+    this.#head = 0;
+  }
+}
+
+const NEWLINE_BUFFER = Buffer.from("\n");
+const NEWLINE_SEPARATORS = [NEWLINE_BUFFER];
+
+function toSeparators(separator: Separator | Separator[]): Buffer[] {
+  const list = Array.isArray(separator) ? separator : [separator];
+  if (list.length === 0) throw new RangeError("Invalid separator: at least one is required");
+  return list.map((sep) => {
+    if (typeof sep !== "string" && !(sep instanceof Uint8Array)) {
+      throw new TypeError("Invalid separator: expected a string or Uint8Array");
+    }
+    const bytes = typeof sep === "string" ? Buffer.from(sep, "utf8") : Buffer.from(sep);
+    if (bytes.length === 0) throw new RangeError("Invalid separator: must not be empty");
+    return bytes;
+  });
+}

@@ -1,0 +1,79 @@
+import type { Transport } from "../protocols/transport.js";
+import type { StreamProtocol } from "./stream-protocol.js";
+
+/**
+ * The sending half of a stream connection, asyncio's `StreamWriter`. Writes
+ * are buffered by the transport; `await writer.drain()` after writing is what
+ * keeps a fast writer from outrunning a slow peer.
+ */
+export class StreamWriter implements AsyncDisposable {
+  readonly #transport: Transport;
+  readonly #protocol: StreamProtocol;
+
+  /** Made by `openConnection` and `startServer`; not meant to be built by hand. */
+  constructor(transport: Transport, protocol: StreamProtocol) {
+    this.#transport = transport;
+    this.#protocol = protocol;
+  }
+
+  /** The underlying transport. */
+  get transport(): Transport {
+    return this.#transport;
+  }
+
+  /** Buffers `data` (strings as UTF-8). Dropped silently once the connection is lost, as asyncio. */
+  write(data: Uint8Array | string): void {
+    this.#transport.write(data);
+  }
+
+  /** Writes each chunk in order, batched into as few socket writes as possible. */
+  writeLines(chunks: Iterable<Uint8Array | string>): void {
+    this.#transport.writeLines(chunks);
+  }
+
+  /** Half-closes: sends EOF after the buffered data; reading goes on. */
+  writeEof(): void {
+    this.#transport.writeEof();
+  }
+
+  /** Whether `writeEof()` is supported (false over TLS). */
+  canWriteEof(): boolean {
+    return this.#transport.canWriteEof();
+  }
+
+  /**
+   * Waits until the write buffer is at or below its low-water mark. Resolves
+   * at once when it is not above the high-water mark. Rejects with a
+   * `ConnectionClosedError` once the connection is lost (data still buffered
+   * then can never be sent). Any number of concurrent calls share one wait.
+   */
+  drain(): Promise<void> {
+    return this.#protocol.drain();
+  }
+
+  /** Closes the connection after flushing buffered data. Idempotent. */
+  close(): void {
+    this.#transport.close();
+  }
+
+  /** True once the connection is closing or closed. */
+  isClosing(): boolean {
+    return this.#transport.isClosing();
+  }
+
+  /** Resolves once the connection is fully closed. Never rejects. */
+  waitClosed(): Promise<void> {
+    return this.#protocol.waitClosed();
+  }
+
+  /** See `Transport.getExtraInfo`: `peername`, `sockname`, `socket`, `peercert`, `cipher`. */
+  getExtraInfo(name: string, fallback?: unknown): unknown {
+    return this.#transport.getExtraInfo(name, fallback);
+  }
+
+  /** For `await using`: closes and waits until closed. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.waitClosed();
+  }
+}
