@@ -3,7 +3,11 @@ import { unlinkSync } from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
 import type { Protocol, ProtocolFactory } from "./protocols/protocol.js";
-import { Transport, type WriteBufferLimits } from "./protocols/transport.js";
+import {
+  resolveWriteBufferLimits,
+  Transport,
+  type WriteBufferLimits,
+} from "./protocols/transport.js";
 
 /** Where a server listens: TCP hosts and a port, or a Unix socket path. */
 export type ListenTarget =
@@ -111,8 +115,6 @@ export class Server implements AsyncDisposable {
     if (secure) {
       listener.on("secureConnection", this.#onConnection);
     }
-    // Accept errors (EMFILE and the like) must never stop a server; libuv keeps accepting.
-    listener.on("error", (error: Error) => this.#report(error));
     await new Promise<void>((resolve, reject) => {
       listener.once("error", reject);
       listener.listen({ backlog: this.#options.backlog ?? 511, ...options }, () => {
@@ -120,6 +122,9 @@ export class Server implements AsyncDisposable {
         resolve();
       });
     });
+    // Only now: a failed listen rejects, it is not also an error "in a connection".
+    // Accept errors (EMFILE and the like) must never stop a server; libuv keeps accepting.
+    listener.on("error", (error: Error) => this.#report(error));
     this.#listeners.push(listener);
     if (this.#closed) listener.close();
     return listener;
@@ -155,6 +160,7 @@ export class Server implements AsyncDisposable {
       idleTimeout: this.#options.idleTimeout,
       onProtocolError: (error, t) => this.#report(error, t),
       onLost: this.#onLost,
+      names: this.#unixPath === undefined ? undefined : { sockname: this.#unixPath, peername: "" },
     });
     if (!socket.destroyed) this.#transports.add(transport);
   };
@@ -308,4 +314,6 @@ function validateServerOptions(options: ServerOptions): void {
       throw new RangeError(`Invalid server option: ${name} must be an integer >= 0, got ${value}`);
     }
   }
+  // Checked here, not at the first connection, where a throw would escape the accept callback.
+  if (options.writeBufferLimits !== undefined) resolveWriteBufferLimits(options.writeBufferLimits);
 }

@@ -3,7 +3,7 @@ import tls from "node:tls";
 import { abortReason, TimeoutError } from "../errors.js";
 import { validatePort } from "./create-server.js";
 import type { Protocol, ProtocolFactory } from "./protocol.js";
-import { Transport, type WriteBufferLimits } from "./transport.js";
+import { resolveWriteBufferLimits, Transport, type WriteBufferLimits } from "./transport.js";
 
 /** Options of {@link createConnection} and `openConnection`. Every field is optional. */
 export interface ConnectionOptions {
@@ -60,11 +60,14 @@ async function connect<P extends Protocol>(
   target: Target,
   options: ConnectionOptions,
 ): Promise<[Transport, P]> {
+  // Validate before connecting, so a bad option never leaves a socket open.
+  resolveWriteBufferLimits(options.writeBufferLimits);
   const socket = await connectSocket(target, options);
   const protocol = protocolFactory();
   const transport = new Transport(socket, protocol, {
     writeBufferLimits: options.writeBufferLimits,
     idleTimeout: options.idleTimeout,
+    names: "path" in target ? { peername: target.path, sockname: "" } : undefined,
   });
   return [transport, protocol];
 }

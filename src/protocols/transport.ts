@@ -28,6 +28,12 @@ export interface TransportOptions {
   onProtocolError?: (error: Error, transport: Transport) => void;
   /** Called once, after `connectionLost`. */
   onLost?: (transport: Transport) => void;
+  /**
+   * What `getExtraInfo` reports as `peername` / `sockname` when the socket
+   * cannot tell, as on a Unix socket: a server gives its path as `sockname`, a
+   * client the path it connected to as `peername`; the unnamed end is `""`.
+   */
+  names?: { peername?: string; sockname?: string };
 }
 
 const DEFAULT_HIGH = 64 * 1024;
@@ -72,6 +78,7 @@ export class Transport {
   readonly #secure: boolean;
   readonly #onProtocolError: TransportOptions["onProtocolError"];
   readonly #onLost: TransportOptions["onLost"];
+  readonly #names: NonNullable<TransportOptions["names"]>;
   #high: number;
   #low: number;
   #closing = false;
@@ -88,6 +95,7 @@ export class Transport {
     this.#secure = "encrypted" in socket && (socket as TLSSocket).encrypted === true;
     this.#onProtocolError = options.onProtocolError;
     this.#onLost = options.onLost;
+    this.#names = options.names ?? {};
     ({ high: this.#high, low: this.#low } = resolveWriteBufferLimits(options.writeBufferLimits));
 
     socket.on("data", this.#onData);
@@ -175,7 +183,8 @@ export class Transport {
 
   /** True once `close()` or `abort()` was called or the connection was lost. */
   isClosing(): boolean {
-    return this.#closing || this.#lost;
+    // A destroyed socket (reset by the peer) is lost, even before its "close" event.
+    return this.#closing || this.#lost || this.#socket.destroyed;
   }
 
   /** Stops calling `dataReceived` until `resumeReading()`; the kernel then applies TCP flow control. */
@@ -228,7 +237,9 @@ export class Transport {
     const socket = this.#socket;
     switch (name) {
       case "peername":
-        if (socket.remotePort === undefined) return socket.remoteAddress ?? fallback;
+        if (socket.remotePort === undefined) {
+          return socket.remoteAddress ?? this.#names.peername ?? fallback;
+        }
         return {
           address: socket.remoteAddress,
           port: socket.remotePort,
@@ -236,7 +247,7 @@ export class Transport {
         };
       case "sockname": {
         const local = socket.address();
-        return "port" in local ? local : fallback;
+        return "port" in local ? local : (this.#names.sockname ?? fallback);
       }
       case "socket":
         return socket;
@@ -294,6 +305,8 @@ export class Transport {
   // One shared callback for every write: Node batches repeated callbacks of the
   // same function, so this costs nothing on the fast path where writes complete at once.
   readonly #afterWrite = (): void => {
+    // A destroyed socket empties its buffer by dropping it: that is no reason to resume.
+    if (this.#socket.destroyed) return;
     if (this.#writingPaused && !this.#lost && this.#socket.writableLength <= this.#low) {
       this.#writingPaused = false;
       this.#call("resumeWriting");

@@ -4,7 +4,7 @@ import {
   createUnixConnection,
 } from "../protocols/create-connection.js";
 import { StreamProtocol } from "./stream-protocol.js";
-import type { StreamReader, StreamReaderOptions } from "./stream-reader.js";
+import { resolveLimit, type StreamReader, type StreamReaderOptions } from "./stream-reader.js";
 import type { StreamWriter } from "./stream-writer.js";
 
 /** Options of {@link openConnection}: the connection's and the reader's. */
@@ -26,6 +26,7 @@ export async function openConnection(
   port: number,
   options: OpenConnectionOptions = {},
 ): Promise<StreamPair> {
+  resolveLimit(options.limit);
   const [, protocol] = await createConnection(
     () => new StreamProtocol(options),
     host,
@@ -40,6 +41,7 @@ export async function openUnixConnection(
   path: string,
   options: OpenConnectionOptions = {},
 ): Promise<StreamPair> {
+  resolveLimit(options.limit);
   const [, protocol] = await createUnixConnection(() => new StreamProtocol(options), path, options);
   return { reader: protocol.reader, writer: protocol.writer };
 }

@@ -7,7 +7,7 @@ import {
   type ServerOptions,
 } from "../server.js";
 import { StreamProtocol } from "./stream-protocol.js";
-import type { StreamReader, StreamReaderOptions } from "./stream-reader.js";
+import { resolveLimit, type StreamReader, type StreamReaderOptions } from "./stream-reader.js";
 import type { StreamWriter } from "./stream-writer.js";
 
 /** Handles one connection; may be async. */
@@ -28,7 +28,7 @@ export interface StartServerOptions extends ServerOptions, StreamReaderOptions {
  *
  * `host` and `port` are as in `createServer`.
  */
-export function startServer(
+export async function startServer(
   handler: ConnectionHandler,
   host: string | string[] | null | undefined,
   port: number,
@@ -38,7 +38,7 @@ export function startServer(
 }
 
 /** As {@link startServer}, on a Unix socket at `path`. */
-export function startUnixServer(
+export async function startUnixServer(
   handler: ConnectionHandler,
   path: string,
   options: StartServerOptions = {},
@@ -52,6 +52,7 @@ async function start(
   options: StartServerOptions,
 ): Promise<Server> {
   if (typeof handler !== "function") throw new TypeError("Invalid handler: expected a function");
+  resolveLimit(options.limit);
   const onConnected = (reader: StreamReader, writer: StreamWriter) => {
     let result: unknown;
     try {

@@ -78,6 +78,16 @@ export class StreamProtocol implements Protocol {
 
   /** Resolves at once unless writing is paused; rejects once the connection is lost. */
   drain(): Promise<void> {
+    if (!this.#lost && this.#writer?.transport.isClosing()) {
+      // As asyncio: yield first so that connectionLost can run. Without this a
+      // `write(); await drain()` loop on a reset socket never leaves the microtask
+      // queue, so the "close" event that would stop it never fires.
+      return new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#drainNow());
+    }
+    return this.#drainNow();
+  }
+
+  #drainNow(): Promise<void> {
     if (this.#lost) return Promise.reject(this.#connectionLostError("Cannot drain"));
     if (!this.#writingPaused) return Promise.resolve();
     if (this.#drain === undefined) {

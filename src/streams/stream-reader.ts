@@ -57,11 +57,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
   #discardingLine = false;
 
   constructor(options: StreamReaderOptions = {}) {
-    const limit = options.limit ?? DEFAULT_LIMIT;
-    if (!Number.isSafeInteger(limit) || limit <= 0) {
-      throw new RangeError(`Invalid limit: must be a positive integer, got ${limit}`);
-    }
-    this.#limit = limit;
+    this.#limit = resolveLimit(options.limit);
   }
 
   /** The reader's limit in bytes. */
@@ -350,9 +346,10 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** Finds `sep` at or after logical offset `from`; returns its logical offset or -1. */
   #indexOf(sep: Buffer, from: number): number {
+    if (this.#chunks.length === 0) return -1;
+    if (this.#chunks.length > 1 && sep.length > 1) this.#coalesce();
+    // Read the list only now: coalescing replaces it and resets the head.
     const chunks = this.#chunks;
-    if (chunks.length === 0) return -1;
-    if (chunks.length > 1 && sep.length > 1) this.#coalesce();
     let base = 0;
     for (let i = 0; i < chunks.length; i++) {
       const chunk = chunks[i] as Buffer;
@@ -375,6 +372,18 @@ export class StreamReader implements AsyncIterable<Buffer> {
     this.#chunks = [Buffer.concat(parts, this.#size)];
     this.#head = 0;
   }
+}
+
+/**
+ * Checks a reader `limit` (a positive integer) and applies the default.
+ * @throws {RangeError} for anything else.
+ */
+export function resolveLimit(limit: number | undefined): number {
+  const value = limit ?? DEFAULT_LIMIT;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new RangeError(`Invalid limit: must be a positive integer, got ${value}`);
+  }
+  return value;
 }
 
 const NEWLINE_BUFFER = Buffer.from("\n");

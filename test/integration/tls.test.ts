@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { PeerCertificate } from "node:tls";
+import type { Server } from "../../src/server.js";
+import { openConnection } from "../../src/streams/open-connection.js";
+import { startServer } from "../../src/streams/start-server.js";
+import type { StreamReader } from "../../src/streams/stream-reader.js";
+import type { StreamWriter } from "../../src/streams/stream-writer.js";
+import { WAIT_MS } from "../helpers/net.js";
+import { serverPort, shutDown } from "../helpers/servers.js";
+import { selfSignedCert } from "../helpers/tls-cert.js";
+import { withTimeout } from "../helpers/with-timeout.js";
+
+const seenByServer: { canWriteEof: boolean; writeEofError: unknown }[] = [];
+
+async function lineEcho(reader: StreamReader, writer: StreamWriter): Promise<void> {
+  seenByServer.push({
+    canWriteEof: writer.canWriteEof(),
+    writeEofError: (() => {
+      try {
+        writer.writeEof();
+      } catch (error) {
+        return error;
+      }
+    })(),
+  });
+  for await (const line of reader) {
+    writer.write(line);
+    await writer.drain();
+  }
+}
+
+describe("TLS", () => {
+  const { key, cert } = selfSignedCert();
+  let server: Server;
+  let port: number;
+  before(async () => {
+    server = await startServer(lineEcho, "127.0.0.1", 0, { tls: { key, cert } });
+    port = serverPort(server);
+  });
+  after(async () => {
+    await shutDown(server);
+  });
+
+  const verified: [string, string, object][] = [
+    ["the IP address in the certificate", "127.0.0.1", { ca: cert }],
+    ["the server name localhost", "localhost", { ca: cert, servername: "localhost" }],
+  ];
+  for (const [what, host, tls] of verified) {
+    test(`a client trusting the certificate and checking ${what} round-trips a line`, async () => {
+      const { reader, writer } = await openConnection(host, port, { tls });
+      writer.write("hello over tls\n");
+      const line = await withTimeout(reader.readLine(), WAIT_MS, "the echoed line");
+      assert.equal(line.toString(), "hello over tls\n");
+      writer.close();
+      await withTimeout(writer.waitClosed(), WAIT_MS, "the client to close");
+    });
+  }
+
+  test("a TLS connection reports its peer certificate and cipher and cannot write EOF", async () => {
+    const { reader, writer } = await openConnection("localhost", port, { tls: { ca: cert } });
+    const peercert = writer.getExtraInfo("peercert") as PeerCertificate;
+    assert.equal(peercert.subject.CN, "localhost");
+    assert.match(peercert.subjectaltname ?? "", /DNS:localhost/);
+    const cipher = writer.getExtraInfo("cipher") as { name: string; version: string };
+    assert.equal(typeof cipher.name, "string");
+    assert.match(cipher.version, /^TLSv1\.[23]$/);
+    assert.equal(writer.canWriteEof(), false);
+    assert.throws(() => writer.writeEof(), {
+      message: "Cannot write EOF: TLS transports cannot half-close",
+    });
+    writer.write("ping\n");
+    assert.equal((await withTimeout(reader.readLine(), WAIT_MS, "echo")).toString(), "ping\n");
+    const serverSide = seenByServer.at(-1);
+    assert.equal(serverSide?.canWriteEof, false);
+    assert.match(String(serverSide?.writeEofError), /Cannot write EOF/);
+    writer.close();
+    await withTimeout(writer.waitClosed(), WAIT_MS, "the client to close");
+  });
+
+  test("a client using the system CAs (tls: true) rejects the self-signed certificate", async () => {
+    const error = await withTimeout(
+      openConnection("localhost", port, { tls: true }).catch((e: unknown) => e),
+      WAIT_MS,
+      "the handshake to fail",
+    );
+    assert.ok(error instanceof Error);
+    assert.equal((error as NodeJS.ErrnoException).code, "DEPTH_ZERO_SELF_SIGNED_CERT");
+    assert.equal(error.message, "self-signed certificate");
+  });
+
+  test("a client checking another server name rejects the certificate", async () => {
+    const error = await withTimeout(
+      openConnection("127.0.0.1", port, { tls: { ca: cert, servername: "example.com" } }).catch(
+        (e: unknown) => e,
+      ),
+      WAIT_MS,
+      "the handshake to fail",
+    );
+    assert.equal((error as NodeJS.ErrnoException).code, "ERR_TLS_CERT_ALTNAME_INVALID");
+  });
+
+  test("the server keeps serving after a client refused its certificate", async () => {
+    await openConnection("localhost", port, { tls: true }).catch(() => {});
+    const { reader, writer } = await openConnection("localhost", port, { tls: { ca: cert } });
+    writer.write("again\n");
+    assert.equal((await withTimeout(reader.readLine(), WAIT_MS, "echo")).toString(), "again\n");
+    writer.close();
+  });
+});

@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ConnectionClosedError, ConnectionResetError } from "../../../src/errors.js";
+import type { Transport } from "../../../src/protocols/transport.js";
+import { StreamProtocol } from "../../../src/streams/stream-protocol.js";
+import { tick } from "../../helpers/fake-transport.js";
+import { isPending } from "../../helpers/with-timeout.js";
+
+/** A transport stub: enough for the protocol, its reader and its writer. */
+function fakeTransport(options: { secure?: boolean } = {}) {
+  const state = { closing: false, writes: [] as string[] };
+  const transport = {
+    canWriteEof: () => !options.secure,
+    isClosing: () => state.closing,
+    pauseReading() {},
+    resumeReading() {},
+    write: (data: string) => state.writes.push(String(data)),
+    close() {
+      state.closing = true;
+    },
+  };
+  return { transport: transport as unknown as Transport, state };
+}
+
+function connected(options: { secure?: boolean } = {}) {
+  const protocol = new StreamProtocol();
+  const fake = fakeTransport(options);
+  protocol.connectionMade(fake.transport);
+  return { protocol, ...fake };
+}
+
+describe("StreamProtocol", () => {
+  test("the writer does not exist before connectionMade", () => {
+    assert.throws(() => new StreamProtocol().writer, {
+      message: "Cannot get writer: not connected yet",
+    });
+  });
+
+  test("onConnected gets the reader and the writer when the connection is made", () => {
+    let got: unknown[] = [];
+    const protocol = new StreamProtocol({}, (reader, writer) => {
+      got = [reader, writer];
+    });
+    protocol.connectionMade(fakeTransport().transport);
+    assert.deepEqual(got, [protocol.reader, protocol.writer]);
+  });
+
+  test("drain resolves at once while writing is not paused", async () => {
+    const { protocol } = connected();
+    assert.equal(await isPending(protocol.writer.drain(), 0), false);
+  });
+
+  test("drain waits while writing is paused and every waiter resumes together", async () => {
+    const { protocol } = connected();
+    protocol.pauseWriting();
+    const drains = Array.from({ length: 10 }, () => protocol.writer.drain());
+    assert.equal(await isPending(Promise.race(drains), 5), true);
+    protocol.resumeWriting();
+    await Promise.all(drains);
+    assert.equal(await isPending(protocol.writer.drain(), 0), false);
+  });
+
+  test("connectionLost rejects every pending drain with ConnectionClosedError, caused by the error", async () => {
+    const { protocol } = connected();
+    protocol.pauseWriting();
+    const drains = [protocol.writer.drain(), protocol.writer.drain()];
+    const reset = new ConnectionResetError();
+    protocol.connectionLost(reset);
+    for (const drain of [...drains, protocol.writer.drain()]) {
+      const error = await drain.catch((e: unknown) => e);
+      assert.ok(error instanceof ConnectionClosedError);
+      assert.equal(error.code, "ERR_CONNECTION_CLOSED");
+      assert.equal(error.message, "Cannot drain: connection lost");
+      assert.equal(error.cause, reset);
+    }
+  });
+
+  test("drain on a closing transport yields to the event loop before answering", async () => {
+    const { protocol, state } = connected();
+    state.closing = true;
+    const drain = protocol.writer.drain();
+    protocol.connectionLost(new ConnectionResetError());
+    await assert.rejects(drain, ConnectionClosedError);
+  });
+
+  test("eofReceived feeds EOF and keeps a TCP connection half-open", async () => {
+    const { protocol } = connected();
+    protocol.dataReceived(Buffer.from("last"));
+    assert.equal(protocol.eofReceived(), true);
+    assert.equal((await protocol.reader.read()).toString(), "last");
+    assert.ok(protocol.reader.atEof());
+  });
+
+  test("eofReceived lets a TLS connection close, as it cannot half-close", () => {
+    const { protocol } = connected({ secure: true });
+    assert.equal(protocol.eofReceived(), false);
+  });
+
+  test("a clean connectionLost is EOF for the reader; a failed one is its exception", async () => {
+    const clean = connected().protocol;
+    clean.dataReceived(Buffer.from("tail"));
+    clean.connectionLost();
+    assert.equal((await clean.reader.read()).toString(), "tail");
+    assert.equal(clean.lost, true);
+
+    const failed = connected().protocol;
+    const reset = new ConnectionResetError();
+    const pending = failed.reader.readLine();
+    failed.connectionLost(reset);
+    await assert.rejects(pending, reset);
+  });
+
+  test("waitClosed resolves once the connection is lost, and at once after that", async () => {
+    const { protocol } = connected();
+    const waiting = protocol.writer.waitClosed();
+    assert.equal(await isPending(waiting, 0), true);
+    protocol.connectionLost(new Error("whatever"));
+    await waiting;
+    await tick();
+    assert.equal(await isPending(protocol.writer.waitClosed(), 0), false);
+  });
+});
