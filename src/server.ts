@@ -1,5 +1,5 @@
 import { lookup } from "node:dns/promises";
-import { unlinkSync } from "node:fs";
+import { lstatSync, unlinkSync } from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
 import type { Protocol, ProtocolFactory } from "./protocols/protocol.js";
@@ -26,8 +26,20 @@ export interface ServerOptions {
   writeBufferLimits?: WriteBufferLimits;
   /** Close a connection after this many milliseconds without reads or writes. Default: never. */
   idleTimeout?: number;
-  /** Close new connections at once while this many are open. Default: unlimited. */
+  /**
+   * Close new connections at once while this many are open (waiting sessions
+   * included). Each refusal is counted in `dropped` and reported to `onDrop`.
+   * Default: unlimited.
+   */
   maxConnections?: number;
+  /**
+   * Serve at most this many connections at a time; beyond it connections are
+   * accepted but wait, unread, in arrival order, until one ends (`maxSessions: 1`
+   * is the seed's one-client-at-a-time server). Default: unlimited.
+   */
+  maxSessions?: number;
+  /** Close new connections at once while this many are open from the same peer address. Default: unlimited. */
+  maxConnectionsPerPeer?: number;
   /** Stop the server (as `close()`) when this signal aborts. */
   signal?: AbortSignal;
   /**
@@ -36,8 +48,8 @@ export interface ServerOptions {
    * The server keeps serving either way.
    */
   onError?: (error: Error, transport?: Transport) => void;
-  /** Called when a connection is refused because of `maxConnections`. */
-  onDrop?: (socket: net.Socket) => void;
+  /** Called when a connection is refused because of a limit, with the limit's option name. */
+  onDrop?: (socket: net.Socket, reason: "maxConnections" | "maxConnectionsPerPeer") => void;
 }
 
 /** Internal hook through which the streams layer registers handler tasks. */
@@ -68,7 +80,10 @@ export class Server implements AsyncDisposable {
   readonly #listeners: net.Server[] = [];
   readonly #transports = new Set<Transport>();
   readonly #tasks = new Set<Promise<unknown>>();
+  readonly #waiting: net.Socket[] = [];
+  readonly #perPeer = new Map<string, number>();
   #dropped = 0;
+  #acceptErrors = { last: 0, suppressed: 0 };
   #closed = false;
   #unixPath: string | undefined;
   #closeWaiters: (() => void)[] = [];
@@ -90,6 +105,7 @@ export class Server implements AsyncDisposable {
       return;
     }
     if ("path" in target) {
+      removeStaleSocket(target.path);
       await this.#listenOne({ path: target.path });
       this.#unixPath = target.path;
       return;
@@ -107,7 +123,9 @@ export class Server implements AsyncDisposable {
 
   async #listenOne(options: net.ListenOptions): Promise<net.Server> {
     const secure = this.#options.tls !== undefined;
-    const serverOptions = { allowHalfOpen: true, pauseOnConnect: false };
+    // With sessions limited, sockets start paused so that waiting ones are not read.
+    const pauseOnConnect = this.#options.maxSessions !== undefined && !secure;
+    const serverOptions = { allowHalfOpen: true, pauseOnConnect };
     const listener = secure
       ? tls.createServer({ ...serverOptions, ...this.#options.tls })
       : net.createServer(serverOptions);
@@ -124,29 +142,81 @@ export class Server implements AsyncDisposable {
     });
     // Only now: a failed listen rejects, it is not also an error "in a connection".
     // Accept errors (EMFILE and the like) must never stop a server; libuv keeps accepting.
-    listener.on("error", (error: Error) => this.#report(error));
+    listener.on("error", this.#onAcceptError);
     this.#listeners.push(listener);
     if (this.#closed) listener.close();
     return listener;
   }
 
   readonly #onRawConnection = (socket: net.Socket): void => {
-    const max = this.#options.maxConnections;
-    if (this.#closed || (max !== undefined && this.#transports.size >= max)) {
-      this.#dropped++;
-      socket.destroy();
-      if (!this.#closed) this.#options.onDrop?.(socket);
-      return;
-    }
-    if (this.#options.noDelay !== false) socket.setNoDelay(true);
-    if (this.#options.tls === undefined) this.#onConnection(socket);
-  };
-
-  readonly #onConnection = (socket: net.Socket): void => {
     if (this.#closed) {
       socket.destroy();
       return;
     }
+    const { maxConnections, maxConnectionsPerPeer, noDelay, tls } = this.#options;
+    if (
+      maxConnections !== undefined &&
+      this.#transports.size + this.#waiting.length >= maxConnections
+    ) {
+      this.#drop(socket, "maxConnections");
+      return;
+    }
+    if (maxConnectionsPerPeer !== undefined && socket.remoteAddress !== undefined) {
+      const peer = socket.remoteAddress;
+      const count = this.#perPeer.get(peer) ?? 0;
+      if (count >= maxConnectionsPerPeer) {
+        this.#drop(socket, "maxConnectionsPerPeer");
+        return;
+      }
+      this.#perPeer.set(peer, count + 1);
+      socket.once("close", () => {
+        const left = (this.#perPeer.get(peer) ?? 1) - 1;
+        if (left === 0) this.#perPeer.delete(peer);
+        else this.#perPeer.set(peer, left);
+      });
+    }
+    if (noDelay !== false) socket.setNoDelay(true);
+    if (tls === undefined) this.#onConnection(socket);
+  };
+
+  #drop(socket: net.Socket, reason: "maxConnections" | "maxConnectionsPerPeer"): void {
+    this.#dropped++;
+    socket.destroy();
+    this.#options.onDrop?.(socket, reason);
+  }
+
+  // libuv keeps accepting after EMFILE/ENFILE (it sheds the backlog through a
+  // reserved descriptor), so an accept error is only reported, at most once a second.
+  readonly #onAcceptError = (error: Error): void => {
+    const state = this.#acceptErrors;
+    const now = Date.now();
+    if (now - state.last < 1000) {
+      state.suppressed++;
+      return;
+    }
+    const suppressed = state.suppressed;
+    state.last = now;
+    state.suppressed = 0;
+    const more = suppressed > 0 ? ` (${suppressed} more since the last report)` : "";
+    this.#report(new Error(`Cannot accept connection: ${error.message}${more}`, { cause: error }));
+  };
+
+  readonly #onConnection = (socket: net.Socket): void => {
+    if (this.#closed) {
+      // A TLS connection whose handshake ends after close() is not served.
+      socket.destroy();
+      return;
+    }
+    const { maxSessions } = this.#options;
+    if (maxSessions !== undefined && this.#transports.size >= maxSessions) {
+      if (this.#options.tls !== undefined) socket.pause();
+      this.#waiting.push(socket);
+      return;
+    }
+    this.#serve(socket);
+  };
+
+  #serve(socket: net.Socket): void {
     let protocol: Protocol;
     try {
       protocol = this.#factory();
@@ -163,12 +233,22 @@ export class Server implements AsyncDisposable {
       names: this.#unixPath === undefined ? undefined : { sockname: this.#unixPath, peername: "" },
     });
     if (!socket.destroyed) this.#transports.add(transport);
-  };
+    if (socket.isPaused()) socket.resume();
+  }
 
   readonly #onLost = (transport: Transport): void => {
     this.#transports.delete(transport);
+    this.#startWaiting();
     this.#checkIdle();
   };
+
+  #startWaiting(): void {
+    const max = this.#options.maxSessions ?? Number.POSITIVE_INFINITY;
+    while (this.#waiting.length > 0 && this.#transports.size < max) {
+      const socket = this.#waiting.shift() as net.Socket;
+      if (!socket.destroyed) this.#serve(socket);
+    }
+  }
 
   /** Reports an error through `onError`. */
   [kReportError](error: unknown, transport?: Transport): void {
@@ -196,6 +276,7 @@ export class Server implements AsyncDisposable {
 
   #checkIdle(): void {
     if (!this.#closed || this.#transports.size > 0 || this.#tasks.size > 0) return;
+    if (this.#waiting.length > 0) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
@@ -211,7 +292,12 @@ export class Server implements AsyncDisposable {
     return this.#transports.size;
   }
 
-  /** The number of connections refused because of `maxConnections`. */
+  /** The number of connections waiting for a session (`maxSessions`). */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** The number of connections refused because of `maxConnections` or `maxConnectionsPerPeer`. */
   get dropped(): number {
     return this.#dropped;
   }
@@ -239,7 +325,11 @@ export class Server implements AsyncDisposable {
     });
   }
 
-  /** Stops accepting connections. Open connections go on. Idempotent. */
+  /**
+   * Stops accepting connections. Open connections go on, and so do connections
+   * waiting for a session (`maxSessions`); TLS connections still in their
+   * handshake are dropped. Idempotent.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -257,14 +347,20 @@ export class Server implements AsyncDisposable {
     this.#checkIdle();
   }
 
-  /** Closes every connection gracefully: buffered replies are flushed first. */
+  /** Closes every connection gracefully: buffered replies are flushed first. Waiting sessions are closed unserved. */
   closeClients(): void {
+    this.#dropWaiting();
     for (const transport of this.#transports) transport.close();
   }
 
   /** Closes every connection at once, dropping buffered data. */
   abortClients(): void {
+    this.#dropWaiting();
     for (const transport of this.#transports) transport.abort();
+  }
+
+  #dropWaiting(): void {
+    for (const socket of this.#waiting.splice(0)) socket.destroy();
   }
 
   /**
@@ -273,7 +369,9 @@ export class Server implements AsyncDisposable {
    * when called on a serving one.
    */
   waitClosed(): Promise<void> {
-    if (this.#closed && this.#transports.size === 0 && this.#tasks.size === 0) {
+    const idle =
+      this.#transports.size === 0 && this.#tasks.size === 0 && this.#waiting.length === 0;
+    if (this.#closed && idle) {
       return Promise.resolve();
     }
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
@@ -308,7 +406,14 @@ async function resolveHosts(host: string | string[] | null | undefined): Promise
 }
 
 function validateServerOptions(options: ServerOptions): void {
-  for (const name of ["idleTimeout", "maxConnections", "backlog"] as const) {
+  const names = [
+    "idleTimeout",
+    "maxConnections",
+    "maxSessions",
+    "maxConnectionsPerPeer",
+    "backlog",
+  ] as const;
+  for (const name of names) {
     const value = options[name];
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
       throw new RangeError(`Invalid server option: ${name} must be an integer >= 0, got ${value}`);
@@ -316,4 +421,13 @@ function validateServerOptions(options: ServerOptions): void {
   }
   // Checked here, not at the first connection, where a throw would escape the accept callback.
   if (options.writeBufferLimits !== undefined) resolveWriteBufferLimits(options.writeBufferLimits);
+}
+
+/** As asyncio: a socket file left by a server that died is removed before binding; any other file is kept. */
+function removeStaleSocket(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // Nothing there (or not ours to remove): listen reports what matters.
+  }
 }

@@ -62,6 +62,14 @@ async function connect<P extends Protocol>(
 ): Promise<[Transport, P]> {
   // Validate before connecting, so a bad option never leaves a socket open.
   resolveWriteBufferLimits(options.writeBufferLimits);
+  for (const name of ["connectTimeout", "idleTimeout"] as const) {
+    const value = options[name];
+    if (value !== undefined && (typeof value !== "number" || !(value >= 0))) {
+      throw new RangeError(
+        `Invalid connection option: ${name} must be a number >= 0, got ${value}`,
+      );
+    }
+  }
   const socket = await connectSocket(target, options);
   const protocol = protocolFactory();
   const transport = new Transport(socket, protocol, {

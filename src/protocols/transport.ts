@@ -37,6 +37,8 @@ export interface TransportOptions {
 }
 
 const DEFAULT_HIGH = 64 * 1024;
+/** How long `close()` waits for the peer's EOF after sending its own, in ms. */
+export const LINGER_MS = 2000;
 
 /** Resolves asyncio's defaults: only `high` → `low = high / 4`; only `low` → `high = 4 × low`. */
 export function resolveWriteBufferLimits(limits: WriteBufferLimits = {}): {
@@ -68,9 +70,10 @@ export function resolveWriteBufferLimits(limits: WriteBufferLimits = {}): {
  *
  * Writes never block and never fail synchronously because of the peer: they
  * are buffered, and the protocol is told through `pauseWriting` /
- * `resumeWriting` when the buffer crosses its marks. Writes after the
- * connection was lost are dropped, as asyncio does; writes after `close()` or
- * `writeEof()` throw, because they are a bug in the caller.
+ * `resumeWriting` when the buffer crosses its marks. Writes after `close()`
+ * or after the connection was lost are dropped, as asyncio does (a handler
+ * still replying while the server shuts down is not a bug); writes after
+ * `writeEof()` throw, because they are.
  */
 export class Transport {
   readonly #socket: Socket;
@@ -112,13 +115,15 @@ export class Transport {
     }
   }
 
-  /** Buffers `data` for sending. Empty data is ignored; data after the connection was lost is dropped. */
+  /**
+   * Buffers `data` for sending. Empty data is ignored; data after `close()`
+   * or after the connection was lost is dropped.
+   * @throws {ConnectionClosedError} after `writeEof()`.
+   */
   write(data: Uint8Array | string): void {
     if (this.#closing || this.#eofWritten) {
-      if (this.#lost || this.#socket.destroyed) return;
-      throw new ConnectionClosedError(
-        `Cannot write: the transport is ${this.#eofWritten ? "half-closed" : "closing"}`,
-      );
+      if (this.#closing || this.#lost || this.#socket.destroyed) return;
+      throw new ConnectionClosedError("Cannot write: the transport is half-closed");
     }
     if (data.length === 0 || this.#socket.destroyed) return;
     this.#socket.write(data, this.#afterWrite);
@@ -158,20 +163,30 @@ export class Transport {
   /**
    * Closes the connection after flushing the buffered data. The protocol gets no
    * more data; `connectionLost()` follows once the socket is closed. Idempotent.
+   *
+   * The close lingers: after sending EOF it waits up to {@link LINGER_MS} for
+   * the peer's EOF, discarding what the peer still sends, before closing the
+   * socket.
    */
   close(): void {
     if (this.#closing) return;
     this.#closing = true;
     const socket = this.#socket;
     if (socket.destroyed) return;
-    // Keep draining the receive side so that unread bytes in the kernel do not turn
-    // our FIN into a RST that could destroy the reply still in flight.
+    // Closing with unread bytes in the kernel turns our FIN into a RST, and a RST can
+    // make the peer's kernel discard the reply still in flight. So keep reading (and
+    // dropping) until the peer's EOF, when Node destroys the socket by itself.
     socket.resume();
-    if (socket.writableFinished) {
-      socket.destroy();
-    } else {
-      socket.end(() => socket.destroy());
-    }
+    const linger = () => {
+      if (socket.readableEnded) {
+        socket.destroy();
+        return;
+      }
+      const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+      socket.once("close", () => clearTimeout(timer));
+    };
+    if (socket.writableFinished) linger();
+    else socket.end(linger);
   }
 
   /** Closes the connection at once, dropping buffered data. `connectionLost(error)` follows. */

@@ -247,7 +247,10 @@ export class StreamReader implements AsyncIterable<Buffer> {
         }
         from = Math.max(0, this.#size + 1 - longest);
         if (from > this.#limit) {
-          throw new LimitOverrunError("Separator is not found, and chunk exceeds the limit", from);
+          throw new LimitOverrunError(
+            `Cannot read until separator: not found within the limit of ${this.#limit} bytes`,
+            from,
+          );
         }
         if (this.#eof) throw new IncompleteReadError(this.#take(this.#size), null);
         await this.#wait(options);
