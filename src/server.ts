@@ -181,8 +181,14 @@ export class Server implements AsyncDisposable {
 
   #drop(socket: net.Socket, reason: "maxConnections" | "maxConnectionsPerPeer"): void {
     this.#dropped++;
-    socket.destroy();
-    this.#options.onDrop?.(socket, reason);
+    // Reported before destroy(): a destroyed socket no longer knows its peer's address.
+    try {
+      this.#options.onDrop?.(socket, reason);
+    } catch (error) {
+      this.#report(error);
+    } finally {
+      socket.destroy();
+    }
   }
 
   // libuv keeps accepting after EMFILE/ENFILE (it sheds the backlog through a
@@ -418,6 +424,9 @@ function validateServerOptions(options: ServerOptions): void {
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
       throw new RangeError(`Invalid server option: ${name} must be an integer >= 0, got ${value}`);
     }
+  }
+  if (options.maxSessions === 0) {
+    throw new RangeError("Invalid server option: maxSessions must be at least 1, got 0");
   }
   // Checked here, not at the first connection, where a throw would escape the accept callback.
   if (options.writeBufferLimits !== undefined) resolveWriteBufferLimits(options.writeBufferLimits);
