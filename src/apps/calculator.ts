@@ -1,0 +1,60 @@
+/**
+ * The calculator server of seed 002 (`example3`/`example6`): a welcome line,
+ * then per-connection `sum`/`product` mode over comma-separated integers.
+ *
+ * @module
+ */
+
+import { type CalculatorOptions, CalculatorSession } from "../framing/calculator.js";
+import type { StreamReader } from "../streams/stream-reader.js";
+import { type AppOptions, type AppWriter, isConnectionLoss } from "./app-options.js";
+import { type LineReply, serveLines } from "./line-server.js";
+import { peerOf, pythonAddress } from "./peer.js";
+
+/** Options of {@link calculator}: the app's and the session's (`maxDigits`, `maxResultDigits`). */
+export interface CalculatorAppOptions extends AppOptions, CalculatorOptions {}
+
+/**
+ * Serves one calculator connection: sends `<welcome: starting in sum mode>\n`,
+ * then answers each line as `CalculatorSession.handleLine` says, in this
+ * connection's own mode, until `quit`, EOF or shutdown; the caller
+ * (startServer) closes it afterwards. A line over the limit gets
+ * `ERROR. Line too long (more than N bytes)\r\n` and the connection stays open.
+ *
+ * Logs at debug level, as the seed prints: `Received connection from (...)`,
+ * `(HOST, PORT) --> LINE` for each line that is not a command, and
+ * `(HOST, PORT) quit` when the connection ends, whatever ended it.
+ *
+ * @throws {RangeError} (before anything is sent) for bad `maxDigits` / `maxResultDigits`.
+ */
+export async function calculator(
+  reader: StreamReader,
+  writer: AppWriter,
+  options: CalculatorAppOptions,
+): Promise<void> {
+  const { logger } = options;
+  const session = new CalculatorSession({
+    maxDigits: options.maxDigits,
+    maxResultDigits: options.maxResultDigits,
+  });
+  const debug = logger.enabled("debug");
+  const address = debug ? pythonAddress(peerOf(writer)) : "";
+  if (debug) logger.debug(`Received connection from ${address}`);
+  const handle = debug
+    ? (line: Buffer): LineReply => {
+        const answer = session.handleLine(line);
+        if (answer.numbers !== undefined) logger.debug(`${address} --> ${answer.numbers}`);
+        return answer;
+      }
+    : (line: Buffer): LineReply => session.handleLine(line);
+  try {
+    writer.write(session.welcome);
+    await writer.drain();
+    await serveLines(reader, writer, handle, { limit: options.limit, signal: options.signal });
+  } catch (error) {
+    if (!isConnectionLoss(error)) throw error;
+    if (debug) logger.debug(`${address} connection lost: ${(error as Error).message}`);
+  } finally {
+    if (debug) logger.debug(`${address} quit`);
+  }
+}

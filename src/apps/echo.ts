@@ -1,0 +1,125 @@
+/**
+ * The streams echo server of seed 000 (`asyncio_echo_server_coroutine.py`),
+ * with seed 000/001's prefix echo (`Got: `, `You Got `) and seed 001's error
+ * isolation demo (`boom\n`) as options.
+ *
+ * @module
+ */
+
+import { bytesRepr } from "../framing/ascii-repr.js";
+import type { StreamReader } from "../streams/stream-reader.js";
+import { type AppOptions, type AppWriter, isConnectionLoss, isShutdown } from "./app-options.js";
+import type { Logger } from "./logger.js";
+import { peerLoggerName, peerOf } from "./peer.js";
+
+/** Options of the echo apps. */
+export interface EchoOptions extends AppOptions {
+  /** The most bytes taken by one read. Default 65536 (the seed reads 128; Node delivers up to 64 KiB). */
+  readSize?: number;
+  /** Sent before each reply: seed 000's `Got: `, seed 001's `You Got `. Default: none. */
+  prefix?: Uint8Array;
+  /**
+   * Chunks that make the handler throw (seed 001's `boom\n`), to show that an
+   * error closes only its own connection. Compared whole, byte for byte. Default: none.
+   */
+  failOn?: readonly Uint8Array[];
+}
+
+/** The default read size of the echo apps. */
+export const DEFAULT_READ_SIZE = 65536;
+
+/** The error thrown for a chunk listed in `failOn`, as seed 001's `raise Exception('Boom!')`. */
+export function boom(chunk: Uint8Array): Error {
+  return new Error(`Boom! (received ${bytesRepr(chunk)})`);
+}
+
+/** Whether `chunk` equals one of `failOn`. */
+export function isFailChunk(chunk: Buffer, failOn: readonly Uint8Array[] | undefined): boolean {
+  return failOn?.some((bad) => chunk.equals(bad)) === true;
+}
+
+/** The connection's `echo_HOST_PORT` logger when debug is on, else `undefined` (nothing to build). */
+export function connectionLogger(
+  logger: Logger,
+  prefix: string,
+  writer: AppWriter,
+): Logger | undefined {
+  return logger.enabled("debug") ? logger.child(peerLoggerName(prefix, peerOf(writer))) : undefined;
+}
+
+/**
+ * One read of up to `size` bytes; `undefined` instead of an error when the
+ * shutdown `signal` aborted the wait or the peer went away (logged on `log`).
+ */
+export async function readChunk(
+  reader: StreamReader,
+  size: number,
+  signal: AbortSignal | undefined,
+  log: Logger | undefined,
+): Promise<Buffer | undefined> {
+  try {
+    return await reader.read(size, signal === undefined ? undefined : { signal });
+  } catch (error) {
+    if (isShutdown(error, signal)) {
+      log?.debug("shutting down");
+      return undefined;
+    }
+    if (isConnectionLoss(error)) {
+      log?.debug(`connection lost: ${(error as Error).message}`);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** Checks `readSize`: a positive integer. */
+export function validateReadSize(readSize: number | undefined, fallback: number): number {
+  const size = readSize ?? fallback;
+  if (!Number.isSafeInteger(size) || size <= 0) {
+    throw new RangeError(`Invalid readSize: must be a positive integer, got ${size}`);
+  }
+  return size;
+}
+
+/**
+ * Serves one streams echo connection: reads a chunk, writes it back (after
+ * `prefix`), awaits `drain()`, until the peer's EOF; the caller (startServer)
+ * then closes the connection. Throws on a chunk listed in `failOn`.
+ *
+ * Logs at debug level on a logger named `echo_HOST_PORT`, as the seed:
+ * `connection accepted`, `received b'...'`, `sent b'...'`, `closing`. Nothing
+ * is formatted when debug is off.
+ */
+export async function echo(
+  reader: StreamReader,
+  writer: AppWriter,
+  options: EchoOptions,
+): Promise<void> {
+  const readSize = validateReadSize(options.readSize, DEFAULT_READ_SIZE);
+  const { prefix, failOn, signal } = options;
+  const log = connectionLogger(options.logger, "echo", writer);
+  log?.debug("connection accepted");
+  const readOptions = signal === undefined ? undefined : { signal };
+  try {
+    for (;;) {
+      const data = await reader.read(readSize, readOptions);
+      if (data.length === 0) {
+        log?.debug("closing");
+        return;
+      }
+      if (log !== undefined) log.debug(`received ${bytesRepr(data)}`);
+      if (failOn !== undefined && isFailChunk(data, failOn)) throw boom(data);
+      const reply = prefix === undefined ? data : Buffer.concat([prefix, data]);
+      writer.write(reply);
+      await writer.drain();
+      if (log !== undefined) log.debug(`sent ${bytesRepr(reply)}`);
+    }
+  } catch (error) {
+    if (isShutdown(error, signal)) {
+      log?.debug("shutting down");
+      return;
+    }
+    if (!isConnectionLoss(error)) throw error;
+    log?.debug(`connection lost: ${(error as Error).message}`);
+  }
+}

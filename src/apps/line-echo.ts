@@ -1,0 +1,51 @@
+/**
+ * The line echo server of seed 002 (`example1`), one connection at a time of
+ * many: `Echoed: %a\r\n` for each line, `connection closed\r\n` on `quit`.
+ *
+ * @module
+ */
+
+import { lineEchoReply } from "../framing/line-echo.js";
+import type { StreamReader } from "../streams/stream-reader.js";
+import { type AppOptions, type AppWriter, isConnectionLoss } from "./app-options.js";
+import { serveLines } from "./line-server.js";
+import { peerOf, pythonAddress } from "./peer.js";
+
+/** Options of {@link lineEcho}. */
+export interface LineEchoOptions extends AppOptions {}
+
+/**
+ * Serves one line echo connection until `quit`, EOF or shutdown; the caller
+ * (startServer) closes it afterwards. Replies are those of `lineEchoReply`
+ * (`ERROR. Input is not valid UTF-8\r\n` where the seed crashed); a line over
+ * the limit gets `ERROR. Line too long (more than N bytes)\r\n`.
+ *
+ * Logs at debug level, as the seed prints: `Received connection from (...)`,
+ * `(HOST, PORT) --> LINE` for each echoed line, `(HOST, PORT) quit` at the end
+ * (whatever ended it). A lost peer ends the connection quietly.
+ */
+export async function lineEcho(
+  reader: StreamReader,
+  writer: AppWriter,
+  options: LineEchoOptions,
+): Promise<void> {
+  const { logger } = options;
+  const debug = logger.enabled("debug");
+  const address = debug ? pythonAddress(peerOf(writer)) : "";
+  if (debug) logger.debug(`Received connection from ${address}`);
+  const handle = debug
+    ? (line: Buffer) => {
+        const answer = lineEchoReply(line);
+        if (answer.text !== undefined) logger.debug(`${address} --> ${answer.text}`);
+        return answer;
+      }
+    : lineEchoReply;
+  try {
+    await serveLines(reader, writer, handle, { limit: options.limit, signal: options.signal });
+  } catch (error) {
+    if (!isConnectionLoss(error)) throw error;
+    if (debug) logger.debug(`${address} connection lost: ${(error as Error).message}`);
+  } finally {
+    if (debug) logger.debug(`${address} quit`);
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The line loop shared by the line echo and the calculator (seed 002): read a
+ * line, answer it, until `quit`, EOF or shutdown.
+ *
+ * @module
+ */
+
+import { LimitOverrunError } from "../errors.js";
+import type { StreamReader } from "../streams/stream-reader.js";
+import { type AppWriter, isShutdown } from "./app-options.js";
+
+/** A line server's answer to one line. */
+export interface LineReply {
+  /** Bytes to send back. */
+  reply: Uint8Array;
+  /** Close the connection after `reply`. */
+  close: boolean;
+}
+
+/** Options of {@link serveLines}. */
+export interface ServeLinesOptions {
+  /** The longest line answered, in bytes without its `\n`. Default: the reader's `limit`. */
+  limit?: number;
+  /** Once aborted, lines already buffered are answered, then the loop ends instead of waiting. */
+  signal?: AbortSignal;
+}
+
+/** Why {@link serveLines} returned. */
+export type LineLoopEnd = "quit" | "eof" | "shutdown";
+
+const NEWLINE = 0x0a;
+
+/**
+ * The reply to a line longer than the limit: `ERROR. Line too long (more than
+ * N bytes)\r\n`. The rest of that line is discarded and the connection stays open.
+ */
+export function lineTooLong(limit: number): Buffer {
+  return Buffer.from(`ERROR. Line too long (more than ${limit} bytes)\r\n`, "latin1");
+}
+
+/** Replies batched in one macrotask are written at once when they reach this many bytes. */
+const BATCH_BYTES = 64 * 1024;
+
+/**
+ * Reads lines with `reader.readLine()` and writes `handleLine(line)`'s reply to
+ * each.
+ *
+ * `handleLine` gets the line without its `\n` (a `\r` before it is kept; the
+ * line apps strip it as Python's `rstrip()` does). A last line that ends at
+ * EOF without `\n` is answered too, as Python's `readline()` returns it.
+ *
+ * Replies are batched: those to lines that were already buffered (a client
+ * that pipelines) go out together in one write, at the latest when the loop
+ * has to wait for data (a `setImmediate` after the current burst), or as soon
+ * as 64 KiB are batched. An interactive client still gets each reply at once.
+ * After each batch the loop awaits `drain()` before the next line, so a client
+ * that does not read cannot make the server buffer without bound.
+ *
+ * - A line longer than the limit gets {@link lineTooLong}'s error line and is
+ *   discarded whole (the reader drops the rest of it as it arrives); the loop
+ *   goes on with the next line.
+ * - Returns `"quit"` after a reply with `close: true`, `"eof"` when the peer
+ *   half-closed and every line was answered, `"shutdown"` when `signal` aborted
+ *   while the loop waited for data. Every reply is written before it returns.
+ * - Other read errors (a reset connection) and a rejected `drain()` reject.
+ */
+export async function serveLines(
+  reader: StreamReader,
+  writer: AppWriter,
+  handleLine: (line: Buffer) => LineReply,
+  options: ServeLinesOptions = {},
+): Promise<LineLoopEnd> {
+  const limit = Math.min(options.limit ?? reader.limit, reader.limit);
+  const readOptions = options.signal === undefined ? undefined : { signal: options.signal };
+  let tooLong: Buffer | undefined;
+  const batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  let flushed = false;
+  let scheduled: NodeJS.Immediate | undefined;
+  const flush = () => {
+    scheduled = undefined;
+    if (batch.length === 0) return;
+    if (batch.length === 1) writer.write(batch[0] as Uint8Array);
+    else writer.writeLines(batch);
+    batch.length = 0;
+    batchBytes = 0;
+    flushed = true;
+  };
+  const queue = (reply: Uint8Array) => {
+    batch.push(reply);
+    batchBytes += reply.length;
+    // Runs once this burst of buffered lines is done and the loop waits for data.
+    scheduled ??= setImmediate(flush);
+  };
+  try {
+    for (;;) {
+      if (batchBytes >= BATCH_BYTES) flush();
+      if (flushed) {
+        flushed = false;
+        await writer.drain();
+      }
+      let line: Buffer;
+      try {
+        line = await reader.readLine(readOptions);
+      } catch (error) {
+        if (error instanceof LimitOverrunError) {
+          tooLong ??= lineTooLong(limit);
+          queue(tooLong);
+          continue;
+        }
+        if (isShutdown(error, options.signal)) return "shutdown";
+        throw error;
+      }
+      if (line.length === 0) return "eof";
+      const end = line[line.length - 1] === NEWLINE ? line.length - 1 : line.length;
+      if (end > limit) {
+        tooLong ??= lineTooLong(limit);
+        queue(tooLong);
+        continue;
+      }
+      const answer = handleLine(end === line.length ? line : line.subarray(0, end));
+      queue(answer.reply);
+      if (answer.close) return "quit";
+    }
+  } finally {
+    if (scheduled !== undefined) clearImmediate(scheduled);
+    flush();
+  }
+}
