@@ -24,11 +24,7 @@ export {
 } from "./protocols/create-connection.js";
 export { createServer, createUnixServer } from "./protocols/create-server.js";
 export type { Protocol, ProtocolFactory } from "./protocols/protocol.js";
-export {
-  type SocketAddress,
-  Transport,
-  type WriteBufferLimits,
-} from "./protocols/transport.js";
+export { type SocketAddress, Transport, type WriteBufferLimits } from "./protocols/transport.js";
 export { type ListenTarget, Server, type ServerOptions } from "./server.js";
 export {
   type OpenConnectionOptions,

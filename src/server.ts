@@ -11,8 +11,7 @@ import {
 
 /** Where a server listens: TCP hosts and a port, or a Unix socket path. */
 export type ListenTarget =
-  | { host: string | string[] | null | undefined; port: number }
-  | { path: string };
+  { host: string | string[] | null | undefined; port: number } | { path: string };
 
 /** Options of {@link createServer} and `startServer`. Every field is optional. */
 export interface ServerOptions {
@@ -59,8 +58,7 @@ export const kReportError: unique symbol = Symbol("asyncnet.reportError");
 
 function defaultOnError(error: Error, transport?: Transport): void {
   const peer = transport?.getExtraInfo("peername") as
-    | { address?: string; port?: number }
-    | undefined;
+    { address?: string; port?: number } | undefined;
   const where = peer?.port === undefined ? "" : ` (peer ${peer.address} port ${peer.port})`;
   process.stderr.write(`asyncnet: error in connection${where}: ${error.stack ?? error}\n`);
 }

@@ -28,8 +28,7 @@ export interface Sample {
 }
 
 export type Outcome =
-  | { ok: true; sample: Sample }
-  | { ok: false; reason: string; startup: boolean };
+  { ok: true; sample: Sample } | { ok: false; reason: string; startup: boolean };
 
 export interface MeasureContext {
   loadgen: string;

@@ -30,8 +30,7 @@ export interface PeerCommand {
 }
 
 export type Resolved =
-  | { ok: true; cmd: PeerCommand }
-  | { ok: false; code: SkipCode; reason: string };
+  { ok: true; cmd: PeerCommand } | { ok: false; code: SkipCode; reason: string };
 
 /** What the machine offers, probed once. */
 export interface Environment {

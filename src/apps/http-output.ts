@@ -23,7 +23,7 @@ export function fileNameFromUrl(url: string): string {
   let name: string;
   try {
     name = decodeURIComponent(segment).replace(
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
+      // eslint-disable-next-line no-control-regex -- control characters are what is escaped
       /[\x00-\x1f\x7f/]/g,
       (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`,
     );

@@ -12,7 +12,7 @@ import { serveLines } from "./line-server.js";
 import { peerOf, pythonAddress } from "./peer.js";
 
 /** Options of {@link lineEcho}. */
-export interface LineEchoOptions extends AppOptions {}
+export type LineEchoOptions = AppOptions;
 
 /**
  * Serves one line echo connection until `quit`, EOF or shutdown; the caller

@@ -28,7 +28,6 @@ export interface Protocol {
   /** Bytes arrived. The buffer is owned by the protocol from now on. */
   dataReceived(data: Buffer): void;
   /** The peer sent EOF. Return `true` to keep the connection half-open. */
-  // biome-ignore lint/suspicious/noConfusingVoidType: lets protocols that return nothing implement it
   eofReceived?(): boolean | void;
   /** The connection is gone; `error` is set when it ended by a failure. */
   connectionLost(error?: Error): void;

@@ -62,53 +62,62 @@ const uvloopInstalled =
   spawnSync("python3", ["-c", "import uvloop"], { timeout: 10_000 }).status === 0;
 const asyncnetBuilt = existsSync(path.join(ROOT, "dist", "src", "cli", "main.js"));
 
-test("bench --quick completes and reports every scenario on every peer", {
-  timeout: 300_000,
-}, async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "asyncnet-bench-"));
-  try {
-    const jsonPath = path.join(dir, "quick.json");
-    const { code, stdout, stderr } = await run(["--quick", "--json", jsonPath]);
-    assert.equal(code, 0, `bench exited with ${code}\n${stderr.slice(-4000)}`);
+test(
+  "bench --quick completes and reports every scenario on every peer",
+  {
+    timeout: 300_000,
+  },
+  async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "asyncnet-bench-"));
+    try {
+      const jsonPath = path.join(dir, "quick.json");
+      const { code, stdout, stderr } = await run(["--quick", "--json", jsonPath]);
+      assert.equal(code, 0, `bench exited with ${code}\n${stderr.slice(-4000)}`);
 
-    const report = JSON.parse(readFileSync(jsonPath, "utf8")) as { rows: Row[] };
-    const keys = report.rows.map((r) => `${r.scenario} ${r.peer}`);
-    assert.deepEqual([...keys].sort(), EXPECTED.map(([s, p]) => `${s} ${p}`).sort());
+      const report = JSON.parse(readFileSync(jsonPath, "utf8")) as { rows: Row[] };
+      const keys = report.rows.map((r) => `${r.scenario} ${r.peer}`);
+      assert.deepEqual([...keys].sort(), EXPECTED.map(([s, p]) => `${s} ${p}`).sort());
 
-    const tableLines = stdout.split("\n");
-    for (const row of report.rows) {
-      const where = `${row.scenario} ${row.peer}`;
-      const line = tableLines.find((l) => new RegExp(`^${row.scenario}\\s+${row.peer}\\s`).test(l));
-      assert.ok(line !== undefined, `no table line for ${where}`);
+      const tableLines = stdout.split("\n");
+      for (const row of report.rows) {
+        const where = `${row.scenario} ${row.peer}`;
+        const line = tableLines.find((l) =>
+          new RegExp(`^${row.scenario}\\s+${row.peer}\\s`).test(l),
+        );
+        assert.ok(line !== undefined, `no table line for ${where}`);
 
-      if (row.status === "skipped") {
-        // Only two reasons are acceptable, and only when they are true.
-        if (row.reasonCode === "uvloop-missing") {
-          assert.equal(row.family, "uvloop", where);
-          assert.equal(uvloopInstalled, false, `${where} skipped although uvloop is installed`);
-        } else {
-          assert.equal(row.reasonCode, "asyncnet-missing", `${where}: ${row.reason}`);
-          assert.equal(row.family, "asyncnet", where);
-          assert.equal(asyncnetBuilt, false, `${where} skipped although the CLI is built`);
+        if (row.status === "skipped") {
+          // Only two reasons are acceptable, and only when they are true.
+          if (row.reasonCode === "uvloop-missing") {
+            assert.equal(row.family, "uvloop", where);
+            assert.equal(uvloopInstalled, false, `${where} skipped although uvloop is installed`);
+          } else {
+            assert.equal(row.reasonCode, "asyncnet-missing", `${where}: ${row.reason}`);
+            assert.equal(row.family, "asyncnet", where);
+            assert.equal(asyncnetBuilt, false, `${where} skipped although the CLI is built`);
+          }
+          assert.match(line as string, /skipped: /);
+          continue;
         }
-        assert.match(line as string, /skipped: /);
-        continue;
+        assert.equal(row.status, "ok", `${where}: ${row.reason}`);
+        assert.ok(row.samples.length >= 1, `${where} has no sample`);
+        assert.ok(row.value !== null && Number.isFinite(row.value) && row.value > 0, where);
+        if (!row.scenario.endsWith("idle-rss")) {
+          const { p50Us, p99Us, p999Us } = row;
+          assert.ok(p50Us !== null && p99Us !== null && p999Us !== null, `${where} has no latency`);
+          assert.ok(
+            0 < p50Us && p50Us <= p99Us && p99Us <= p999Us,
+            `${where} latency out of order`,
+          );
+        }
       }
-      assert.equal(row.status, "ok", `${where}: ${row.reason}`);
-      assert.ok(row.samples.length >= 1, `${where} has no sample`);
-      assert.ok(row.value !== null && Number.isFinite(row.value) && row.value > 0, where);
-      if (!row.scenario.endsWith("idle-rss")) {
-        const { p50Us, p99Us, p999Us } = row;
-        assert.ok(p50Us !== null && p99Us !== null && p999Us !== null, `${where} has no latency`);
-        assert.ok(0 < p50Us && p50Us <= p99Us && p99Us <= p999Us, `${where} latency out of order`);
-      }
-    }
 
-    const svg = readFileSync(path.join(dir, "quick.svg"), "utf8");
-    assert.match(svg, /^<svg /);
-    assert.match(svg, /<\/svg>\s*$/);
-    for (const [scenario] of EXPECTED) assert.ok(svg.includes(scenario), `SVG lacks ${scenario}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+      const svg = readFileSync(path.join(dir, "quick.svg"), "utf8");
+      assert.match(svg, /^<svg /);
+      assert.match(svg, /<\/svg>\s*$/);
+      for (const [scenario] of EXPECTED) assert.ok(svg.includes(scenario), `SVG lacks ${scenario}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
