@@ -33,11 +33,12 @@ export async function calculator(
   options: CalculatorAppOptions,
 ): Promise<void> {
   const { logger } = options;
+  const debug = logger.enabled("debug");
   const session = new CalculatorSession({
     maxDigits: options.maxDigits,
     maxResultDigits: options.maxResultDigits,
+    reportNumbers: debug,
   });
-  const debug = logger.enabled("debug");
   const address = debug ? pythonAddress(peerOf(writer)) : "";
   if (debug) logger.debug(`Received connection from ${address}`);
   const handle = debug

@@ -38,7 +38,7 @@ export function lineTooLong(limit: number): Buffer {
   return Buffer.from(`ERROR. Line too long (more than ${limit} bytes)\r\n`, "latin1");
 }
 
-/** Replies batched in one macrotask are written at once when they reach this many bytes. */
+/** Replies batched from one burst of buffered lines are written early past this many bytes. */
 const BATCH_BYTES = 64 * 1024;
 
 /**
@@ -49,12 +49,12 @@ const BATCH_BYTES = 64 * 1024;
  * line apps strip it as Python's `rstrip()` does). A last line that ends at
  * EOF without `\n` is answered too, as Python's `readline()` returns it.
  *
- * Replies are batched: those to lines that were already buffered (a client
- * that pipelines) go out together in one write, at the latest when the loop
- * has to wait for data (a `setImmediate` after the current burst), or as soon
- * as 64 KiB are batched. An interactive client still gets each reply at once.
- * After each batch the loop awaits `drain()` before the next line, so a client
- * that does not read cannot make the server buffer without bound.
+ * Replies are batched: every line already buffered (a client that pipelines)
+ * is answered synchronously through `reader.readLineNow()`, and the replies go
+ * out in one write when the buffer holds no whole line any more, or every
+ * 64 KiB. An interactive client still gets each reply at once. After each
+ * write the loop awaits `drain()`, so a client that does not read cannot make
+ * the server buffer without bound.
  *
  * - A line longer than the limit gets {@link lineTooLong}'s error line and is
  *   discarded whole (the reader drops the rest of it as it arrives); the loop
@@ -75,41 +75,36 @@ export async function serveLines(
   let tooLong: Buffer | undefined;
   const batch: Uint8Array[] = [];
   let batchBytes = 0;
-  let flushed = false;
-  let scheduled: NodeJS.Immediate | undefined;
-  const flush = () => {
-    scheduled = undefined;
-    if (batch.length === 0) return;
-    if (batch.length === 1) writer.write(batch[0] as Uint8Array);
-    else writer.writeLines(batch);
-    batch.length = 0;
-    batchBytes = 0;
-    flushed = true;
-  };
   const queue = (reply: Uint8Array) => {
     batch.push(reply);
     batchBytes += reply.length;
-    // Runs once this burst of buffered lines is done and the loop waits for data.
-    scheduled ??= setImmediate(flush);
+  };
+  const flush = (): boolean => {
+    if (batch.length === 0) return false;
+    // One copy into one write costs less than a writev of many small buffers.
+    writer.write(batch.length === 1 ? (batch[0] as Uint8Array) : Buffer.concat(batch, batchBytes));
+    batch.length = 0;
+    batchBytes = 0;
+    return true;
   };
   try {
     for (;;) {
-      if (batchBytes >= BATCH_BYTES) flush();
-      if (flushed) {
-        flushed = false;
-        await writer.drain();
-      }
-      let line: Buffer;
-      try {
-        line = await reader.readLine(readOptions);
-      } catch (error) {
-        if (error instanceof LimitOverrunError) {
-          tooLong ??= lineTooLong(limit);
-          queue(tooLong);
-          continue;
+      let line = reader.readLineNow();
+      if (line === null || batchBytes >= BATCH_BYTES) {
+        if (flush()) await writer.drain();
+        if (line === null) {
+          try {
+            line = await reader.readLine(readOptions);
+          } catch (error) {
+            if (error instanceof LimitOverrunError) {
+              tooLong ??= lineTooLong(limit);
+              queue(tooLong);
+              continue;
+            }
+            if (isShutdown(error, options.signal)) return "shutdown";
+            throw error;
+          }
         }
-        if (isShutdown(error, options.signal)) return "shutdown";
-        throw error;
       }
       if (line.length === 0) return "eof";
       const end = line[line.length - 1] === NEWLINE ? line.length - 1 : line.length;
@@ -123,7 +118,6 @@ export async function serveLines(
       if (answer.close) return "quit";
     }
   } finally {
-    if (scheduled !== undefined) clearImmediate(scheduled);
     flush();
   }
 }

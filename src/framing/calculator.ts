@@ -27,6 +27,11 @@ export interface CalculatorOptions {
    * outside its `try`). Positive integer or `Infinity`. Default 4300.
    */
   maxResultDigits?: number;
+  /**
+   * Fill {@link CalculatorReply.numbers} (for the seed's `--> LINE` log).
+   * Turn off when not logging, to save decoding every line. Default `true`.
+   */
+  reportNumbers?: boolean;
 }
 
 /** What to do after one line. */
@@ -38,7 +43,7 @@ export interface CalculatorReply {
   /**
    * The line (decoded, trailing whitespace stripped) when the seed would log it
    * as `(HOST, PORT) --> LINE`: every line that is not a command, valid or not.
-   * Absent for commands and for bytes that are not UTF-8.
+   * Absent for commands, for bytes that are not UTF-8, and with `reportNumbers: false`.
    */
   numbers?: string;
 }
@@ -62,6 +67,18 @@ function validateLimit(name: string, value: unknown): number {
 }
 
 const LOG10_2 = Math.log10(2);
+/** The most digits a number may have on the fast path: 15 digits always fit a double. */
+const FAST_DIGITS = 15;
+const [PLUS, MINUS, COMMA, UNDERSCORE, ZERO, NINE] = [0x2b, 0x2d, 0x2c, 0x5f, 0x30, 0x39];
+
+/** Space, tab and CR: the whitespace the fast path skips (`int()` strips them too). */
+function isFastSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x09 || byte === 0x0d;
+}
+
+function isDigit(byte: number | undefined): boolean {
+  return byte !== undefined && byte >= ZERO && byte <= NINE;
+}
 
 function absDigits(n: bigint): string {
   return (n < 0n ? -n : n).toString();
@@ -132,6 +149,7 @@ export class CalculatorSession {
   readonly welcome: Buffer = WELCOME;
   readonly #maxDigits: number;
   readonly #maxResultDigits: number;
+  readonly #reportNumbers: boolean;
   readonly #decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   #mode: CalculatorMode = "sum";
   #closed = false;
@@ -146,6 +164,7 @@ export class CalculatorSession {
       "maxResultDigits",
       options.maxResultDigits ?? PYTHON_INT_MAX_STR_DIGITS,
     );
+    this.#reportNumbers = options.reportNumbers ?? true;
   }
 
   /** The current mode: `sum` until a `product` line, and back on `sum`. */
@@ -165,6 +184,8 @@ export class CalculatorSession {
    */
   handleLine(line: Uint8Array): CalculatorReply {
     if (this.#closed) throw new Error("Cannot handle line: the session was closed by quit");
+    const fast = this.#fast(line);
+    if (fast !== undefined) return fast;
     let text: string;
     try {
       text = rstrip(this.#decoder.decode(line));
@@ -179,7 +200,52 @@ export class CalculatorSession {
       this.#mode = text;
       return { reply: text === "sum" ? TO_SUM : TO_PRODUCT, close: false };
     }
-    return { reply: this.#calculate(text), close: false, numbers: text };
+    const reply = this.#calculate(text);
+    return this.#reportNumbers ? { reply, close: false, numbers: text } : { reply, close: false };
+  }
+
+  // Measured fast path (the calculator's hot spot in `npm run bench`): plain ASCII
+  // numbers whose result fits a double exactly are computed from the bytes, with no
+  // decoding, splitting or bigint. Anything else (commands, errors, big numbers,
+  // other whitespace) returns undefined and takes the general path, which decides.
+  #fast(line: Uint8Array): CalculatorReply | undefined {
+    const product = this.#mode === "product";
+    const maxDigits = Math.min(FAST_DIGITS, this.#maxDigits);
+    const end = line.length;
+    let acc = product ? 1 : 0;
+    let i = 0;
+    for (;;) {
+      while (i < end && isFastSpace(line[i] as number)) i++;
+      let negative = false;
+      if (i < end && (line[i] === PLUS || line[i] === MINUS)) negative = line[i++] === MINUS;
+      let value = 0;
+      let digits = 0;
+      while (i < end) {
+        const byte = line[i] as number;
+        if (byte >= ZERO && byte <= NINE) {
+          value = value * 10 + (byte - ZERO);
+          digits++;
+        } else if (!(byte === UNDERSCORE && digits > 0 && isDigit(line[i + 1]))) {
+          break;
+        }
+        i++;
+      }
+      if (digits === 0 || digits > maxDigits) return undefined;
+      while (i < end && isFastSpace(line[i] as number)) i++;
+      if (negative) value = -value;
+      acc = product ? acc * value : acc + value;
+      if (!(Math.abs(acc) <= Number.MAX_SAFE_INTEGER)) return undefined;
+      if (i === end) break;
+      if (line[i] !== COMMA) return undefined;
+      i++;
+    }
+    // `${-0}` is "0", as Python prints int("-0").
+    const result = `${acc}`;
+    if (result.length - (acc < 0 ? 1 : 0) > this.#maxResultDigits) return undefined;
+    const label = product ? "Product" : "Sum";
+    const reply = ascii(`${label} of input numbers: '${result}'\r\n`);
+    if (!this.#reportNumbers) return { reply, close: false };
+    return { reply, close: false, numbers: rstrip(Buffer.from(line).toString("latin1")) };
   }
 
   #calculate(text: string): Buffer {

@@ -50,8 +50,10 @@ export class StreamReader implements AsyncIterable<Buffer> {
   #eof = false;
   #exception: Error | undefined;
   #busy = false;
-  #wake: (() => void) | undefined;
-  #fail: ((error: Error) => void) | undefined;
+  #resolve: (() => void) | undefined;
+  #reject: ((error: Error) => void) | undefined;
+  #signal: AbortSignal | undefined;
+  #waitSignal: AbortSignal | undefined;
   #transport: Transport | undefined;
   #paused = false;
   #discardingLine = false;
@@ -88,8 +90,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (data.length === 0) return;
     this.#chunks.push(data);
     this.#size += data.length;
-    const wake = this.#wake;
-    if (wake !== undefined) wake();
+    this.#settle();
     if (!this.#paused && this.#transport !== undefined && this.#size > 2 * this.#limit) {
       this.#paused = true;
       this.#transport.pauseReading();
@@ -99,15 +100,15 @@ export class StreamReader implements AsyncIterable<Buffer> {
   /** Marks the end of the stream: reads return what is buffered, then empty. Idempotent. */
   feedEof(): void {
     this.#eof = true;
-    const wake = this.#wake;
-    if (wake !== undefined) wake();
+    this.#unlisten();
+    this.#settle();
   }
 
   /** Makes every later read (and the waiting one) reject with `error`. */
   setException(error: Error): void {
     this.#exception = error;
-    const fail = this.#fail;
-    if (fail !== undefined) fail(error);
+    this.#unlisten();
+    this.#settle(error);
   }
 
   /** The error given to `setException`, if any. */
@@ -169,18 +170,57 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * returns the line after it, so a line server can answer an error and go on.
    */
   readLine(options?: ReadOptions): Promise<Buffer> {
-    // Fast path: a whole line in the first chunk, no promise machinery beyond the result.
-    if (!this.#busy && this.#exception === undefined && this.#chunks.length > 0) {
-      const first = this.#chunks[0] as Buffer;
-      const end = first.indexOf(NEWLINE, this.#head);
-      if (end !== -1 && end - this.#head <= this.#limit) {
-        return Promise.resolve(this.#take(end - this.#head + 1));
-      }
+    // Fast path: a whole line already buffered, no promise machinery beyond the result.
+    const line = this.readLineNow();
+    return line === null ? this.#readLineSlow(options) : Promise.resolve(line);
+  }
+
+  /**
+   * Returns the next line, `\n` included, if it is already buffered whole and
+   * within the limit; otherwise returns `null` without waiting or consuming
+   * anything. Never throws: EOF, a partial last line, an over-long line and
+   * errors are left for `readLine`. Null also while another read is waiting.
+   *
+   * A line server answers every buffered line with it in one synchronous
+   * burst, then writes the replies together and awaits `readLine` for more.
+   */
+  readLineNow(): Buffer | null {
+    if (this.#busy || this.#exception !== undefined || this.#chunks.length === 0) return null;
+    return this.#lineFrom(0);
+  }
+
+  /** Takes a whole line within the limit whose `\n` lies at or after `from`, or returns null. */
+  #lineFrom(from: number): Buffer | null {
+    if (this.#chunks.length === 0) return null;
+    const first = this.#chunks[0] as Buffer;
+    const inFirst = first.length - this.#head;
+    let end: number;
+    if (from < inFirst) {
+      end = first.indexOf(NEWLINE, this.#head + from);
+      if (end !== -1) end -= this.#head;
+      else if (this.#chunks.length > 1) end = this.#indexOf(NEWLINE_BUFFER, inFirst);
+    } else {
+      end = this.#indexOf(NEWLINE_BUFFER, from);
     }
-    return this.#readLineSlow(options);
+    if (end === -1 || end > this.#limit) return null;
+    return this.#take(end + 1);
   }
 
   async #readLineSlow(options?: ReadOptions): Promise<Buffer> {
+    // The common case, measured: no whole line yet and nothing unusual. Wait, and
+    // search only the bytes that arrived (readLineNow searched the rest).
+    this.#begin("readLine");
+    try {
+      while (!this.#eof && this.#size <= this.#limit) {
+        const from = this.#size;
+        await this.#wait(options);
+        const line = this.#lineFrom(from);
+        if (line !== null) return line;
+      }
+    } finally {
+      this.#busy = false;
+    }
+    // EOF, or more than `limit` bytes: the general path returns the partial line or fails.
     try {
       return await this.#readUntil(NEWLINE_SEPARATORS, options, "readLine");
     } catch (error) {
@@ -278,33 +318,52 @@ export class StreamReader implements AsyncIterable<Buffer> {
   #wait(options: ReadOptions | undefined): Promise<void> {
     if (this.#exception !== undefined) return Promise.reject(this.#exception);
     const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (signal !== undefined) {
+      if (signal.aborted) return Promise.reject(abortReason(signal));
+      if (signal !== this.#signal) this.#listen(signal);
+    }
     // Waiting means the buffer does not hold what the read needs: let data in again.
     if (this.#paused) {
       this.#paused = false;
       this.#transport?.resumeReading();
     }
+    this.#waitSignal = signal;
     return new Promise<void>((resolve, reject) => {
-      const done = () => {
-        this.#wake = undefined;
-        this.#fail = undefined;
-        signal?.removeEventListener("abort", onAbort);
-      };
-      const onAbort = () => {
-        done();
-        reject(abortReason(signal as AbortSignal));
-      };
-      this.#wake = () => {
-        done();
-        resolve();
-      };
-      this.#fail = (error) => {
-        done();
-        reject(error);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#resolve = resolve;
+      this.#reject = reject;
     });
   }
+
+  /** Ends the waiting read, if any: resolves it, or rejects it with `error`. */
+  #settle(error?: Error): void {
+    const resolve = this.#resolve;
+    const reject = this.#reject;
+    if (resolve === undefined || reject === undefined) return;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    this.#waitSignal = undefined;
+    if (error === undefined) resolve();
+    else reject(error);
+  }
+
+  // One listener per signal for the reader's life (until EOF), not one per wait:
+  // a server passes the same shutdown signal to every read, and adding and
+  // removing a listener on each wait showed in the profile.
+  #listen(signal: AbortSignal): void {
+    this.#unlisten();
+    this.#signal = signal;
+    signal.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  #unlisten(): void {
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#signal = undefined;
+  }
+
+  readonly #onAbort = (): void => {
+    const signal = this.#signal;
+    if (signal !== undefined && this.#waitSignal === signal) this.#settle(abortReason(signal));
+  };
 
   /** Removes and returns the first `n` bytes (n ≤ size); zero-copy when they lie in one chunk. */
   #take(n: number): Buffer {

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { CalculatorSession } from "../../../src/framing/calculator.js";
+import { parsePythonInt } from "../../../src/framing/python-int.js";
+import { rstrip } from "../../../src/framing/py-strip.js";
 import { calcSessions } from "./python-oracle.js";
 
 const ERROR = "ERROR. Enter only integers separated by commas\n";
@@ -205,6 +207,35 @@ describe("CalculatorSession", () => {
           assert.equal(reply(session, line), `Product of input numbers: '${product}'\r\n`);
         },
       ),
+    );
+  });
+
+  test("the byte-level fast path answers exactly as Python's int() rules on any ASCII line", () => {
+    // The oracle: the line split on commas, each piece through parsePythonInt.
+    const expected = (line: string, mode: "sum" | "product"): string => {
+      const text = rstrip(line);
+      if (text === "quit" || text === "sum" || text === "product") return "command";
+      let nums: bigint[];
+      try {
+        nums = text.split(",").map((piece) => parsePythonInt(piece));
+      } catch {
+        return ERROR;
+      }
+      const result =
+        mode === "sum" ? nums.reduce((a, b) => a + b, 0n) : nums.reduce((a, b) => a * b, 1n);
+      const label = mode === "sum" ? "Sum" : "Product";
+      return `${label} of input numbers: '${result}'\r\n`;
+    };
+    const alphabet = fc.constantFrom(..."0123456789,,+-_ \t\r9".split(""));
+    fc.assert(
+      fc.property(fc.array(alphabet, { maxLength: 40 }), fc.boolean(), (chars, product) => {
+        const line = chars.join("");
+        const session = new CalculatorSession();
+        if (product) reply(session, "product");
+        const want = expected(line, product ? "product" : "sum");
+        if (want !== "command") assert.equal(reply(session, line), want, JSON.stringify(line));
+      }),
+      { numRuns: 5000 },
     );
   });
 });
