@@ -77,7 +77,7 @@ export class Server implements AsyncDisposable {
   readonly #options: ServerOptions;
   readonly #listeners: net.Server[] = [];
   readonly #transports = new Set<Transport>();
-  readonly #tasks = new Set<Promise<unknown>>();
+  #tasks = 0;
   readonly #waiting: net.Socket[] = [];
   readonly #perPeer = new Map<string, number>();
   #dropped = 0;
@@ -232,7 +232,7 @@ export class Server implements AsyncDisposable {
     const transport = new Transport(socket, protocol, {
       writeBufferLimits: this.#options.writeBufferLimits,
       idleTimeout: this.#options.idleTimeout,
-      onProtocolError: (error, t) => this.#report(error, t),
+      onProtocolError: this.#reportError,
       onLost: this.#onLost,
       names: this.#unixPath === undefined ? undefined : { sockname: this.#unixPath, peername: "" },
     });
@@ -264,22 +264,17 @@ export class Server implements AsyncDisposable {
     (this.#options.onError ?? defaultOnError)(err, transport);
   }
 
-  /** Registers work (a stream handler) that `waitClosed()` must wait for. */
-  [kTrackTask](task: Promise<unknown>): void {
-    this.#tasks.add(task);
-    task.then(
-      () => this.#taskDone(task),
-      () => this.#taskDone(task),
-    );
-  }
+  readonly #reportError = (error: Error, transport: Transport): void =>
+    this.#report(error, transport);
 
-  #taskDone(task: Promise<unknown>): void {
-    this.#tasks.delete(task);
-    this.#checkIdle();
+  /** Counts work (a stream handler) that `waitClosed()` must wait for: +1 when it starts, -1 when it ends. */
+  [kTrackTask](delta: 1 | -1): void {
+    this.#tasks += delta;
+    if (delta < 0) this.#checkIdle();
   }
 
   #checkIdle(): void {
-    if (!this.#closed || this.#transports.size > 0 || this.#tasks.size > 0) return;
+    if (!this.#closed || this.#transports.size > 0 || this.#tasks > 0) return;
     if (this.#waiting.length > 0) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
@@ -373,8 +368,7 @@ export class Server implements AsyncDisposable {
    * when called on a serving one.
    */
   waitClosed(): Promise<void> {
-    const idle =
-      this.#transports.size === 0 && this.#tasks.size === 0 && this.#waiting.length === 0;
+    const idle = this.#transports.size === 0 && this.#tasks === 0 && this.#waiting.length === 0;
     if (this.#closed && idle) {
       return Promise.resolve();
     }

@@ -67,6 +67,9 @@ function validateLimit(name: string, value: unknown): number {
 }
 
 const LOG10_2 = Math.log10(2);
+// One decoder for every session: decoding without `stream` keeps no state, and a
+// decoder per connection was a tenth of an idle calculator connection's memory.
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 /** The most digits a number may have on the fast path: 15 digits always fit a double. */
 const FAST_DIGITS = 15;
 const [PLUS, MINUS, COMMA, UNDERSCORE, ZERO, NINE] = [0x2b, 0x2d, 0x2c, 0x5f, 0x30, 0x39];
@@ -150,7 +153,6 @@ export class CalculatorSession {
   readonly #maxDigits: number;
   readonly #maxResultDigits: number;
   readonly #reportNumbers: boolean;
-  readonly #decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   #mode: CalculatorMode = "sum";
   #closed = false;
 
@@ -188,7 +190,7 @@ export class CalculatorSession {
     if (fast !== undefined) return fast;
     let text: string;
     try {
-      text = rstrip(this.#decoder.decode(line));
+      text = rstrip(UTF8.decode(line));
     } catch {
       return { reply: NOT_INTEGERS, close: false };
     }

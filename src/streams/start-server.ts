@@ -54,20 +54,7 @@ async function start(
   if (typeof handler !== "function") throw new TypeError("Invalid handler: expected a function");
   resolveLimit(options.limit);
   const onConnected = (reader: StreamReader, writer: StreamWriter) => {
-    let result: unknown;
-    try {
-      result = handler(reader, writer);
-    } catch (error) {
-      result = Promise.reject(error);
-    }
-    const task = Promise.resolve(result).then(
-      () => writer.close(),
-      (error: unknown) => {
-        server[kReportError](error, writer.transport);
-        writer.close();
-      },
-    );
-    server[kTrackTask](task);
+    void runHandler(server, handler, reader, writer);
   };
   const server: Server = new Server(() => new StreamProtocol(options, onConnected), options);
   try {
@@ -77,4 +64,27 @@ async function start(
     throw error;
   }
   return server;
+}
+
+// One async function per connection rather than a chain of promises and
+// closures: an idle connection's whole cost is what it keeps alive.
+async function runHandler(
+  server: Server,
+  handler: ConnectionHandler,
+  reader: StreamReader,
+  writer: StreamWriter,
+): Promise<void> {
+  server[kTrackTask](1);
+  try {
+    await handler(reader, writer);
+  } catch (error) {
+    try {
+      server[kReportError](error, writer.transport);
+    } catch {
+      // A throwing onError must not keep this connection open.
+    }
+  } finally {
+    writer.close();
+    server[kTrackTask](-1);
+  }
 }

@@ -17,7 +17,7 @@ export class StreamProtocol implements Protocol {
   #lost = false;
   #lostError: Error | undefined;
   #drain: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
-  #closedWaiters: (() => void)[] = [];
+  #closed: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(
     options: StreamReaderOptions = {},
@@ -59,9 +59,7 @@ export class StreamProtocol implements Protocol {
       this.#drain.reject(this.#connectionLostError("Cannot drain"));
       this.#drain = undefined;
     }
-    const waiters = this.#closedWaiters;
-    this.#closedWaiters = [];
-    for (const resolve of waiters) resolve();
+    this.#closed?.resolve();
   }
 
   pauseWriting(): void {
@@ -110,7 +108,14 @@ export class StreamProtocol implements Protocol {
   /** Resolves once the connection is lost (never rejects). */
   waitClosed(): Promise<void> {
     if (this.#lost) return Promise.resolve();
-    return new Promise((resolve) => this.#closedWaiters.push(resolve));
+    if (this.#closed === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((res) => {
+        resolve = res;
+      });
+      this.#closed = { promise, resolve };
+    }
+    return this.#closed.promise;
   }
 
   #connectionLostError(what: string): Error {

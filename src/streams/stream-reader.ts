@@ -28,6 +28,10 @@ export type Separator = string | Uint8Array;
 /** The default `limit`: 64 KiB, as asyncio. */
 export const DEFAULT_LIMIT = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
+/** What completes the waiting read: any new data (its caller looks again), a chunk, a line. */
+const WANT_WAKE = 0;
+const WANT_CHUNK = 1;
+const WANT_LINE = 2;
 const NEWLINE = 0x0a;
 
 /**
@@ -50,10 +54,17 @@ export class StreamReader implements AsyncIterable<Buffer> {
   #eof = false;
   #exception: Error | undefined;
   #busy = false;
-  #resolve: (() => void) | undefined;
+  // The waiting read. A plain wait (WANT_WAKE) resolves with nothing and its async
+  // caller looks again; read(n) and readLine are completed here, straight from
+  // feedData, which saves them an async frame and a promise hop per wait.
+  #resolve: ((value: Buffer | PromiseLike<Buffer> | undefined) => void) | undefined;
   #reject: ((error: Error) => void) | undefined;
+  #want = WANT_WAKE;
+  #wantSize = 0;
+  #wantOptions: ReadOptions | undefined;
   #signal: AbortSignal | undefined;
   #waitSignal: AbortSignal | undefined;
+  #onAbort: (() => void) | undefined;
   #transport: Transport | undefined;
   #paused = false;
   #discardingLine = false;
@@ -90,7 +101,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (data.length === 0) return;
     this.#chunks.push(data);
     this.#size += data.length;
-    this.#settle();
+    if (this.#resolve !== undefined) this.#deliver();
     if (!this.#paused && this.#transport !== undefined && this.#size > 2 * this.#limit) {
       this.#paused = true;
       this.#transport.pauseReading();
@@ -101,7 +112,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
   feedEof(): void {
     this.#eof = true;
     this.#unlisten();
-    this.#settle();
+    if (this.#resolve !== undefined) this.#deliver();
   }
 
   /** Makes every later read (and the waiting one) reject with `error`. */
@@ -126,7 +137,16 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * returns an empty buffer at once. Returns as soon as some data is buffered;
    * an empty buffer means EOF.
    */
-  async read(n = -1, options?: ReadOptions): Promise<Buffer> {
+  read(n = -1, options?: ReadOptions): Promise<Buffer> {
+    if (n > 0 && Number.isSafeInteger(n) && !this.#busy && this.#exception === undefined) {
+      if (this.#size > 0) return Promise.resolve(this.#take(Math.min(n, this.#size)));
+      if (this.#eof) return Promise.resolve(EMPTY);
+      return this.#request(WANT_CHUNK, n, options);
+    }
+    return this.#readGeneral(n, options);
+  }
+
+  async #readGeneral(n: number, options?: ReadOptions): Promise<Buffer> {
     if (!Number.isSafeInteger(n) || n < -1) throw new RangeError(`Invalid read size: ${n}`);
     this.#begin("read");
     try {
@@ -172,7 +192,12 @@ export class StreamReader implements AsyncIterable<Buffer> {
   readLine(options?: ReadOptions): Promise<Buffer> {
     // Fast path: a whole line already buffered, no promise machinery beyond the result.
     const line = this.readLineNow();
-    return line === null ? this.#readLineSlow(options) : Promise.resolve(line);
+    if (line !== null) return Promise.resolve(line);
+    if (!this.#busy && this.#exception === undefined && !this.#eof && this.#size <= this.#limit) {
+      // No whole line yet: wait for one, searching only the bytes that arrive.
+      return this.#request(WANT_LINE, this.#size, options);
+    }
+    return this.#readLineGeneral(options);
   }
 
   /**
@@ -206,21 +231,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
     return this.#take(end + 1);
   }
 
-  async #readLineSlow(options?: ReadOptions): Promise<Buffer> {
-    // The common case, measured: no whole line yet and nothing unusual. Wait, and
-    // search only the bytes that arrived (readLineNow searched the rest).
-    this.#begin("readLine");
-    try {
-      while (!this.#eof && this.#size <= this.#limit) {
-        const from = this.#size;
-        await this.#wait(options);
-        const line = this.#lineFrom(from);
-        if (line !== null) return line;
-      }
-    } finally {
-      this.#busy = false;
-    }
-    // EOF, or more than `limit` bytes: the general path returns the partial line or fails.
+  /** EOF, more than `limit` bytes, another read or an error: returns the partial line or fails. */
+  async #readLineGeneral(options?: ReadOptions): Promise<Buffer> {
     try {
       return await this.#readUntil(NEWLINE_SEPARATORS, options, "readLine");
     } catch (error) {
@@ -315,7 +327,13 @@ export class StreamReader implements AsyncIterable<Buffer> {
     this.#busy = true;
   }
 
-  #wait(options: ReadOptions | undefined): Promise<void> {
+  /** Waits for more data (or EOF); the caller looks again. */
+  async #wait(options: ReadOptions | undefined): Promise<void> {
+    await this.#request(WANT_WAKE, 0, options);
+  }
+
+  /** Starts the waiting read: `want` says what completes it (see {@link #deliver}). */
+  #request(want: number, size: number, options: ReadOptions | undefined): Promise<Buffer> {
     if (this.#exception !== undefined) return Promise.reject(this.#exception);
     const signal = options?.signal;
     if (signal !== undefined) {
@@ -327,23 +345,55 @@ export class StreamReader implements AsyncIterable<Buffer> {
       this.#paused = false;
       this.#transport?.resumeReading();
     }
+    if (want !== WANT_WAKE) this.#busy = true;
+    this.#want = want;
+    this.#wantSize = size;
+    this.#wantOptions = options;
     this.#waitSignal = signal;
-    return new Promise<void>((resolve, reject) => {
-      this.#resolve = resolve;
+    return new Promise<Buffer>((resolve, reject) => {
+      this.#resolve = resolve as (value: Buffer | PromiseLike<Buffer> | undefined) => void;
       this.#reject = reject;
     });
   }
 
-  /** Ends the waiting read, if any: resolves it, or rejects it with `error`. */
-  #settle(error?: Error): void {
+  /** New data or EOF arrived while a read waits: completes it if it can. */
+  #deliver(): void {
+    switch (this.#want) {
+      case WANT_CHUNK:
+        if (this.#size > 0)
+          this.#settle(undefined, this.#take(Math.min(this.#wantSize, this.#size)));
+        else if (this.#eof) this.#settle(undefined, EMPTY);
+        return;
+      case WANT_LINE: {
+        const line = this.#lineFrom(this.#wantSize);
+        if (line !== null) {
+          this.#settle(undefined, line);
+        } else if (this.#eof || this.#size > this.#limit) {
+          const options = this.#wantOptions;
+          this.#settle(undefined, undefined, () => this.#readLineGeneral(options));
+        } else {
+          this.#wantSize = this.#size;
+        }
+        return;
+      }
+      default:
+        this.#settle();
+    }
+  }
+
+  /** Ends the waiting read, if any: with `error`, with `value`, or with what `then` returns. */
+  #settle(error?: Error, value?: Buffer, then?: () => Promise<Buffer>): void {
     const resolve = this.#resolve;
     const reject = this.#reject;
     if (resolve === undefined || reject === undefined) return;
     this.#resolve = undefined;
     this.#reject = undefined;
     this.#waitSignal = undefined;
-    if (error === undefined) resolve();
-    else reject(error);
+    this.#wantOptions = undefined;
+    if (this.#want !== WANT_WAKE) this.#busy = false;
+    this.#want = WANT_WAKE;
+    if (error !== undefined) reject(error);
+    else resolve(then === undefined ? value : then());
   }
 
   // One listener per signal for the reader's life (until EOF), not one per wait:
@@ -352,18 +402,20 @@ export class StreamReader implements AsyncIterable<Buffer> {
   #listen(signal: AbortSignal): void {
     this.#unlisten();
     this.#signal = signal;
-    signal.addEventListener("abort", this.#onAbort, { once: true });
+    signal.addEventListener("abort", (this.#onAbort ??= () => this.#aborted()), { once: true });
   }
 
   #unlisten(): void {
-    this.#signal?.removeEventListener("abort", this.#onAbort);
+    if (this.#signal !== undefined && this.#onAbort !== undefined) {
+      this.#signal.removeEventListener("abort", this.#onAbort);
+    }
     this.#signal = undefined;
   }
 
-  readonly #onAbort = (): void => {
+  #aborted(): void {
     const signal = this.#signal;
     if (signal !== undefined && this.#waitSignal === signal) this.#settle(abortReason(signal));
-  };
+  }
 
   /** Removes and returns the first `n` bytes (n ≤ size); zero-copy when they lie in one chunk. */
   #take(n: number): Buffer {
@@ -377,7 +429,10 @@ export class StreamReader implements AsyncIterable<Buffer> {
       this.#head += n;
     } else if (n === available) {
       result = this.#head === 0 ? first : first.subarray(this.#head);
-      chunks.shift();
+      // Emptied by length = 0, which frees the list's backing store (shift keeps it):
+      // an idle connection should hold no chunk list.
+      if (chunks.length === 1) chunks.length = 0;
+      else chunks.shift();
       this.#head = 0;
     } else {
       result = Buffer.allocUnsafe(n);
