@@ -95,9 +95,22 @@ export class Server implements AsyncDisposable {
     options.signal?.addEventListener("abort", () => this.close(), { once: true });
   }
 
-  /** Starts listening on `target`: every address a host name resolves to, on one port. */
+  /**
+   * Starts listening on `target`: every address a host name resolves to, on one
+   * port. If any address fails, the server is closed (none stays half-bound)
+   * and the error rethrown.
+   */
   async listen(target: ListenTarget): Promise<void> {
     if (this.#closed) throw new Error("Cannot listen: the server is closed");
+    try {
+      await this.#listen(target);
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+
+  async #listen(target: ListenTarget): Promise<void> {
     if (this.#options.signal?.aborted) {
       this.close();
       return;

@@ -30,12 +30,7 @@ export async function createUnixServer(
 
 async function listen(factory: ProtocolFactory, target: ListenTarget, options: ServerOptions) {
   const server = new Server(factory, options);
-  try {
-    await server.listen(target);
-  } catch (error) {
-    server.close();
-    throw error;
-  }
+  await server.listen(target);
   return server;
 }
 

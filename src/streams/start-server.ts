@@ -57,12 +57,7 @@ async function start(
     void runHandler(server, handler, reader, writer);
   };
   const server: Server = new Server(() => new StreamProtocol(options, onConnected), options);
-  try {
-    await server.listen(target);
-  } catch (error) {
-    server.close();
-    throw error;
-  }
+  await server.listen(target);
   return server;
 }
 
