@@ -114,6 +114,43 @@ export function abortReason(signal: AbortSignal): Error {
   return new AbortError(undefined, { cause: reason });
 }
 
+/** A server answered with a status that is not a success: 4xx, 5xx, or a 1xx/3xx not followed. */
+export class HttpStatusError extends Error {
+  override readonly name = "HttpStatusError";
+  readonly code = "ERR_HTTP_STATUS";
+  readonly status: number;
+  readonly reason: string;
+
+  constructor(status: number, reason: string, options?: AsyncNetErrorOptions) {
+    super(`Server answered ${status}${reason === "" ? "" : ` ${reason}`}`, options);
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+/** A redirect could not be followed: too many, no `Location`, or a `Location` that is not http(s). */
+export class HttpRedirectError extends Error {
+  override readonly name = "HttpRedirectError";
+  readonly code = "ERR_HTTP_REDIRECT";
+}
+
+/**
+ * The server closed the connection before the `Content-Length` it announced.
+ * `received` bytes of the body arrived out of `expected`.
+ */
+export class HttpBodyTruncatedError extends Error {
+  override readonly name = "HttpBodyTruncatedError";
+  readonly code = "ERR_HTTP_BODY_TRUNCATED";
+  readonly received: number;
+  readonly expected: number;
+
+  constructor(received: number, expected: number, options?: AsyncNetErrorOptions) {
+    super(`Connection closed at byte ${received} of ${expected}`, options);
+    this.received = received;
+    this.expected = expected;
+  }
+}
+
 const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
 
 /** Wraps a socket's reset-like system error in a ConnectionResetError; returns others as they are. */

@@ -1,9 +1,6 @@
 /**
- * The errors of the HTTP clients (http-head, wget) and GNU wget's exit codes
- * for every error they can meet.
- *
- * The three classes belong in `src/errors.ts` with the library's others; they
- * live here until that file's owner takes them.
+ * GNU wget's exit codes for every error the HTTP clients (http-head, wget) can
+ * meet; the error classes themselves are in `src/errors.ts`.
  *
  * @module
  */
@@ -12,48 +9,14 @@ import {
   AbortError,
   ConnectionClosedError,
   ConnectionResetError,
+  HttpBodyTruncatedError,
   HttpParseError,
+  HttpRedirectError,
+  HttpStatusError,
   IncompleteReadError,
   LimitOverrunError,
   TimeoutError,
 } from "../errors.js";
-
-/** A server answered with a status that is not a success: 4xx, 5xx, or a 1xx/3xx not followed. */
-export class HttpStatusError extends Error {
-  override readonly name = "HttpStatusError";
-  readonly code = "ERR_HTTP_STATUS";
-  readonly status: number;
-  readonly reason: string;
-
-  constructor(status: number, reason: string, options?: { cause?: unknown }) {
-    super(`Server answered ${status}${reason === "" ? "" : ` ${reason}`}`, options);
-    this.status = status;
-    this.reason = reason;
-  }
-}
-
-/** A redirect could not be followed: too many, no `Location`, or a `Location` that is not http(s). */
-export class HttpRedirectError extends Error {
-  override readonly name = "HttpRedirectError";
-  readonly code = "ERR_HTTP_REDIRECT";
-}
-
-/**
- * The server closed the connection before the `Content-Length` it announced.
- * `received` bytes of the body arrived out of `expected`.
- */
-export class HttpBodyTruncatedError extends Error {
-  override readonly name = "HttpBodyTruncatedError";
-  readonly code = "ERR_HTTP_BODY_TRUNCATED";
-  readonly received: number;
-  readonly expected: number;
-
-  constructor(received: number, expected: number, options?: { cause?: unknown }) {
-    super(`Connection closed at byte ${received} of ${expected}`, options);
-    this.received = received;
-    this.expected = expected;
-  }
-}
 
 /** GNU wget's exit codes (`src/exits.h`). */
 export const ExitStatus = {

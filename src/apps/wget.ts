@@ -9,15 +9,8 @@
 
 import { resolve } from "node:path";
 import { parseHttpUrl } from "../framing/http-head.js";
-import {
-  describeError,
-  type ErrorStage,
-  ExitStatus,
-  exitStatusOf,
-  HttpBodyTruncatedError,
-  HttpRedirectError,
-  HttpStatusError,
-} from "./http-errors.js";
+import { HttpBodyTruncatedError, HttpRedirectError, HttpStatusError } from "../errors.js";
+import { describeError, type ErrorStage, ExitStatus, exitStatusOf } from "./http-errors.js";
 import { HttpExchange, type HttpExchangeOptions, READ_SIZE } from "./http-exchange.js";
 import { createFile, createUniqueFile, fileNameFromUrl, OutputSink } from "./http-output.js";
 import { DownloadProgress } from "./http-progress.js";
