@@ -143,6 +143,9 @@ export class Server implements AsyncDisposable {
     listener.on("connection", this.#onRawConnection);
     if (secure) {
       listener.on("secureConnection", this.#onConnection);
+      // A failed or timed-out handshake (`handshakeTimeout`) only emits this event:
+      // Node leaves the socket open, so a client that never says hello would stay.
+      listener.on("tlsClientError", (_error: Error, socket: tls.TLSSocket) => socket.destroy());
     }
     await new Promise<void>((resolve, reject) => {
       listener.once("error", reject);
@@ -369,6 +372,12 @@ export class Server implements AsyncDisposable {
   abortClients(): void {
     this.#dropWaiting();
     for (const transport of this.#transports) transport.abort();
+  }
+
+  /** Closes the connections still waiting for a session (`maxSessions`), unserved; active ones go on. */
+  abortWaiting(): void {
+    this.#dropWaiting();
+    this.#checkIdle();
   }
 
   #dropWaiting(): void {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ConnectionClosedError, ConnectionResetError } from "../errors.js";
+import { ConnectionClosedError, ConnectionResetError, TimeoutError } from "../errors.js";
 import type { StreamWriter } from "../streams/stream-writer.js";
 import type { Logger } from "./logger.js";
 
@@ -44,7 +44,25 @@ function isAbortError(error: unknown): boolean {
   return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
 }
 
-/** Whether `error` says the peer went away (reset, or closed under a pending drain). */
+/**
+ * Whether `error` says the peer went away (reset, or closed under a pending
+ * drain), which ends a connection quietly. A drain cut short by the server's
+ * idle timeout is not a loss but a {@link timeoutOf} case, which is reported.
+ */
 export function isConnectionLoss(error: unknown): boolean {
-  return error instanceof ConnectionResetError || error instanceof ConnectionClosedError;
+  if (error instanceof ConnectionResetError) return true;
+  return error instanceof ConnectionClosedError && !(error.cause instanceof TimeoutError);
+}
+
+/**
+ * The `TimeoutError` that closed a connection: `error` itself (a read cut by
+ * the idle timeout, a line over its `lineTimeout`) or its cause (a drain cut by
+ * the idle timeout); `undefined` for anything else.
+ */
+export function timeoutOf(error: unknown): TimeoutError | undefined {
+  if (error instanceof TimeoutError) return error;
+  if (error instanceof ConnectionClosedError && error.cause instanceof TimeoutError) {
+    return error.cause;
+  }
+  return undefined;
 }

@@ -7,12 +7,12 @@
 
 import { type CalculatorOptions, CalculatorSession } from "../framing/calculator.js";
 import type { StreamReader } from "../streams/stream-reader.js";
-import { type AppOptions, type AppWriter, isConnectionLoss } from "./app-options.js";
-import { type LineReply, serveLines } from "./line-server.js";
+import { type AppWriter, isConnectionLoss } from "./app-options.js";
+import { type LineAppOptions, type LineReply, serveLines } from "./line-server.js";
 import { peerOf, pythonAddress } from "./peer.js";
 
 /** Options of {@link calculator}: the app's and the session's (`maxDigits`, `maxResultDigits`). */
-export interface CalculatorAppOptions extends AppOptions, CalculatorOptions {}
+export interface CalculatorAppOptions extends LineAppOptions, CalculatorOptions {}
 
 /**
  * Serves one calculator connection: sends `<welcome: starting in sum mode>\n`,
@@ -20,6 +20,8 @@ export interface CalculatorAppOptions extends AppOptions, CalculatorOptions {}
  * connection's own mode, until `quit`, EOF or shutdown; the caller
  * (startServer) closes it afterwards. A line over the limit gets
  * `ERROR. Line too long (more than N bytes)\r\n` and the connection stays open.
+ * A line that outlives `lineTimeout` rejects with serveLines' `TimeoutError`,
+ * as does the server's idle timeout: the caller logs it and closes the connection.
  *
  * Logs at debug level, as the seed prints: `Received connection from (...)`,
  * `(HOST, PORT) --> LINE` for each line that is not a command, and
@@ -51,7 +53,7 @@ export async function calculator(
   try {
     writer.write(session.welcome);
     await writer.drain();
-    await serveLines(reader, writer, handle, { limit: options.limit, signal: options.signal });
+    await serveLines(reader, writer, handle, options);
   } catch (error) {
     if (!isConnectionLoss(error)) throw error;
     if (debug) logger.debug(`${address} connection lost: ${(error as Error).message}`);

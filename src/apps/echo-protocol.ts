@@ -4,6 +4,7 @@
  * @module
  */
 
+import { TimeoutError } from "../errors.js";
 import { bytesRepr } from "../framing/ascii-repr.js";
 import type { Protocol } from "../protocols/protocol.js";
 import type { Transport } from "../protocols/transport.js";
@@ -31,7 +32,8 @@ export interface EchoProtocolOptions {
  *   transport can (not over TLS); the transport then closes once both sides
  *   sent EOF and the replies are flushed;
  * - `connectionLost` logs `closing`, or `ERROR: MESSAGE` at error level when
- *   the connection failed.
+ *   the connection failed, or the `TimeoutError`'s message at info level when
+ *   the server's idle timeout closed it (an expected end, not a failure).
  *
  * Beyond the seed, it does not buffer without bound for a client that sends
  * but does not read: reading is paused while the transport's write buffer is
@@ -73,7 +75,8 @@ export class EchoServerProtocol implements Protocol {
   }
 
   connectionLost(error?: Error): void {
-    if (error !== undefined) this.#logger().error(error.message);
+    if (error instanceof TimeoutError) this.#logger().info(error.message);
+    else if (error !== undefined) this.#logger().error(error.message);
     else if (this.#debug) this.#logger().debug("closing");
   }
 

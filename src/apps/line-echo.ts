@@ -7,18 +7,20 @@
 
 import { lineEchoReply } from "../framing/line-echo.js";
 import type { StreamReader } from "../streams/stream-reader.js";
-import { type AppOptions, type AppWriter, isConnectionLoss } from "./app-options.js";
-import { serveLines } from "./line-server.js";
+import { type AppWriter, isConnectionLoss } from "./app-options.js";
+import { type LineAppOptions, serveLines } from "./line-server.js";
 import { peerOf, pythonAddress } from "./peer.js";
 
 /** Options of {@link lineEcho}. */
-export type LineEchoOptions = AppOptions;
+export type LineEchoOptions = LineAppOptions;
 
 /**
  * Serves one line echo connection until `quit`, EOF or shutdown; the caller
  * (startServer) closes it afterwards. Replies are those of `lineEchoReply`
  * (`ERROR. Input is not valid UTF-8\r\n` where the seed crashed); a line over
- * the limit gets `ERROR. Line too long (more than N bytes)\r\n`.
+ * the limit gets `ERROR. Line too long (more than N bytes)\r\n`. A line that
+ * outlives `lineTimeout` rejects with serveLines' `TimeoutError`, as does the
+ * server's idle timeout: the caller logs it and closes the connection.
  *
  * Logs at debug level, as the seed prints: `Received connection from (...)`,
  * `(HOST, PORT) --> LINE` for each echoed line, `(HOST, PORT) quit` at the end
@@ -41,7 +43,7 @@ export async function lineEcho(
       }
     : lineEchoReply;
   try {
-    await serveLines(reader, writer, handle, { limit: options.limit, signal: options.signal });
+    await serveLines(reader, writer, handle, options);
   } catch (error) {
     if (!isConnectionLoss(error)) throw error;
     if (debug) logger.debug(`${address} connection lost: ${(error as Error).message}`);

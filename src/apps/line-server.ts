@@ -7,7 +7,8 @@
 
 import { LimitOverrunError } from "../errors.js";
 import type { StreamReader } from "../streams/stream-reader.js";
-import { type AppWriter, isShutdown } from "./app-options.js";
+import { type AppOptions, type AppWriter, isShutdown } from "./app-options.js";
+import { LineDeadline } from "./line-deadline.js";
 
 /** A line server's answer to one line. */
 export interface LineReply {
@@ -23,6 +24,23 @@ export interface ServeLinesOptions {
   limit?: number;
   /** Once aborted, lines already buffered are answered, then the loop ends instead of waiting. */
   signal?: AbortSignal;
+  /**
+   * Slowloris guard, in ms: once a line has begun (bytes buffered without
+   * their `\n`, or the rest of an over-long line being discarded), it must
+   * end within this time, or the loop rejects with a `TimeoutError`
+   * (`Connection closed: line not completed within N s`) and the caller
+   * closes the connection. Checked every `lineTimeout / 2` ms, so the
+   * connection goes between `lineTimeout` and 1.5 × `lineTimeout` after the
+   * line's first byte. Silence between lines is not measured (that is the
+   * server's `idleTimeout`). Default 0: no limit.
+   */
+  lineTimeout?: number;
+}
+
+/** Options of the line apps (line echo, calculator). */
+export interface LineAppOptions extends AppOptions {
+  /** As {@link ServeLinesOptions.lineTimeout}, in ms. Default 0: no limit. */
+  lineTimeout?: number;
 }
 
 /** Why {@link serveLines} returned. */
@@ -62,7 +80,11 @@ const BATCH_BYTES = 64 * 1024;
  * - Returns `"quit"` after a reply with `close: true`, `"eof"` when the peer
  *   half-closed and every line was answered, `"shutdown"` when `signal` aborted
  *   while the loop waited for data. Every reply is written before it returns.
+ * - Rejects with a `TimeoutError` when a line outlives `lineTimeout`, after
+ *   writing the replies to the lines before it.
  * - Other read errors (a reset connection) and a rejected `drain()` reject.
+ *
+ * @throws {RangeError} for a `lineTimeout` that is not an integer >= 0.
  */
 export async function serveLines(
   reader: StreamReader,
@@ -71,6 +93,12 @@ export async function serveLines(
   options: ServeLinesOptions = {},
 ): Promise<LineLoopEnd> {
   const limit = Math.min(options.limit ?? reader.limit, reader.limit);
+  const lineTimeout = options.lineTimeout ?? 0;
+  if (!Number.isSafeInteger(lineTimeout) || lineTimeout < 0) {
+    throw new RangeError(`Invalid lineTimeout: must be an integer >= 0, got ${lineTimeout}`);
+  }
+  let deadline: LineDeadline | undefined;
+  let discarding = false;
   const readOptions = options.signal === undefined ? undefined : { signal: options.signal };
   let tooLong: Buffer | undefined;
   const batch: Uint8Array[] = [];
@@ -93,10 +121,16 @@ export async function serveLines(
       if (line === null || batchBytes >= BATCH_BYTES) {
         if (flush()) await writer.drain();
         if (line === null) {
+          // Only the waits pay for the deadline: bursts go through readLineNow above.
+          if (lineTimeout > 0)
+            (deadline ??= new LineDeadline(reader, lineTimeout)).begin(discarding);
           try {
             line = await reader.readLine(readOptions);
           } catch (error) {
+            deadline?.end();
             if (error instanceof LimitOverrunError) {
+              // Nothing left buffered: the reader is still dropping the rest of that line.
+              discarding = reader.bufferedSize === 0;
               tooLong ??= lineTooLong(limit);
               queue(tooLong);
               continue;
@@ -104,9 +138,11 @@ export async function serveLines(
             if (isShutdown(error, options.signal)) return "shutdown";
             throw error;
           }
+          deadline?.end();
         }
       }
       if (line.length === 0) return "eof";
+      discarding = false;
       const end = line[line.length - 1] === NEWLINE ? line.length - 1 : line.length;
       if (end > limit) {
         tooLong ??= lineTooLong(limit);
@@ -118,6 +154,7 @@ export async function serveLines(
       if (answer.close) return "quit";
     }
   } finally {
+    deadline?.stop();
     flush();
   }
 }

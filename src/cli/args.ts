@@ -44,6 +44,28 @@ export function parseSize(text: string | undefined, flag: string, fallback: numb
   return size;
 }
 
+/** Parses an optional count: `undefined` (no limit) when not given, else as {@link parseSize}. */
+export function parseLimit(text: string | undefined, flag: string): number | undefined {
+  return text === undefined ? undefined : parseSize(text, flag, 0);
+}
+
+/** The longest duration flag accepted, in seconds: Node's timers stop at 2^31 - 1 ms (24.8 days). */
+export const MAX_SECONDS = 2_147_483;
+
+/**
+ * Parses a duration in seconds (`30`, `0.5`, `.25`) into milliseconds,
+ * rounded, at least 1 ms unless the text is 0; `fallback` (seconds) when not
+ * given. Negative, signed or exponent forms are refused.
+ */
+export function parseSeconds(text: string | undefined, flag: string, fallback: number): number {
+  const seconds =
+    text === undefined ? fallback : /^(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+  if (!(seconds >= 0 && seconds <= MAX_SECONDS)) {
+    throw new UsageError(`Invalid ${flag}: expected seconds in 0..${MAX_SECONDS}, got '${text}'`);
+  }
+  return seconds === 0 ? 0 : Math.max(1, Math.round(seconds * 1000));
+}
+
 /** Checks that `value` is one of `choices`. */
 export function parseChoice<C extends string>(
   value: string,
@@ -76,9 +98,10 @@ export const SERVER_NOTES = `On start the server logs, at info level, one line p
   main: listening on 127.0.0.1:PORT
   main: listening on [::1]:PORT
 with the real port (IPv6 addresses in brackets), so --port 0 can be used.
-SIGINT (Ctrl-C) or SIGTERM: stop accepting, let open connections finish (lines
-already received are answered), exit 0. A second signal closes every
-connection at once and exits 130.`;
+SIGINT (Ctrl-C) or SIGTERM: stop accepting, answer what was already received,
+close idle connections, give the busy ones --grace seconds to finish, then
+abort them (logged with their count); exit 0, also when the grace period ran
+out. A second signal closes every connection at once and exits 130.`;
 
 /** The common flags, for every command's `--help`. */
 export const COMMON_HELP = `Common options:

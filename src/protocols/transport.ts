@@ -207,6 +207,9 @@ export class Transport {
   abort(error?: Error): void {
     this.#closing = true;
     if (error !== undefined && this.#error === undefined) this.#error = error;
+    // Node forgets the peer's address once the socket is destroyed unless it was read
+    // before: read it now, so that whoever reports this abort can say who it was.
+    void this.#socket.remotePort;
     this.#socket.destroy();
   }
 

@@ -109,6 +109,34 @@ describe("asyncnet (the program)", () => {
       /--once needs --style streams/,
     ],
     ["two messages with --once", ["echo-client", "--once", "a", "b"], /--once sends one message/],
+    [
+      "a negative --idle-timeout",
+      ["calc-server", "--idle-timeout=-1"],
+      /Invalid --idle-timeout: expected seconds in 0\.\.2147483, got '-1'/,
+    ],
+    [
+      "a negative value given as the next argument",
+      ["calc-server", "--line-timeout", "-1"],
+      /'--line-timeout.*' argument is ambiguous/,
+    ],
+    [
+      "a --line-timeout that is not a number",
+      ["line-echo-server", "--line-timeout", "soon"],
+      /Invalid --line-timeout: expected seconds in 0\.\.\d+, got 'soon'/,
+    ],
+    ["a bad --grace", ["echo-server", "--grace", "1s"], /Invalid --grace: .*got '1s'/],
+    [
+      "a --max-connections of 0",
+      ["echo-server", "--max-connections", "0"],
+      /Invalid --max-connections: expected an integer in 1\.\.\d+, got '0'/,
+    ],
+    ["a bad --max-sessions", ["calc-server", "--max-sessions", "x"], /Invalid --max-sessions/],
+    [
+      "a fractional --max-per-peer",
+      ["echo-server", "--style", "protocol", "--max-per-peer", "2.5"],
+      /Invalid --max-per-peer: .*got '2\.5'/,
+    ],
+    ["--line-timeout on the echo server", ["echo-server", "--line-timeout", "1"], /line-timeout/],
   ];
   for (const [name, args, message] of usageErrors) {
     test(`rejects ${name} with a message on stderr and exit code 2`, async () => {
@@ -148,6 +176,30 @@ describe("asyncnet (the program)", () => {
     const calc = (await runCli(["calc-server", "--help"])).stdout.toString();
     assert.match(calc, /default 8080/);
     assert.match(calc, /default 65536/);
+  });
+
+  test("server help documents every hardening flag with its default", async () => {
+    const shared: [flag: string, fallback: RegExp][] = [
+      ["--idle-timeout SECS", /default 300; 0: never/],
+      ["--max-connections N", /default: unlimited/],
+      ["--max-sessions N", /default:\s+unlimited/],
+      ["--max-per-peer N", /default: unlimited/],
+      ["--grace SECS", /default 10; 0: abort/],
+    ];
+    for (const name of ["echo-server", "line-echo-server", "calc-server"]) {
+      const text = (await runCli([name, "--help"])).stdout.toString();
+      for (const [flag, fallback] of shared) {
+        const at = text.indexOf(`  ${flag} `);
+        assert.ok(at !== -1, `${name} --help lists ${flag}`);
+        const next = text.slice(at + 2).search(/\n {2}-/);
+        assert.match(text.slice(at, at + 2 + next), fallback, `${name}: default of ${flag}`);
+      }
+      assert.match(text, /--grace seconds/);
+      assert.match(text, /exits 130/);
+      if (name !== "echo-server")
+        assert.match(text, /--line-timeout SECS [^]*?default\s+30; 0: never/);
+      else assert.doesNotMatch(text, /--line-timeout/);
+    }
   });
 
   test("a port already in use fails with a message and exit code 1", async () => {

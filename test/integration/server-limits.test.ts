@@ -164,6 +164,27 @@ describe("Server limits", () => {
       }
     });
 
+    test("abortWaiting() closes only the waiting connections; the active one goes on", async () => {
+      const served: string[] = [];
+      const server = await startServer(recordingEcho(served), "127.0.0.1", 0, { maxSessions: 1 });
+      try {
+        const port = serverPort(server);
+        const a = await talk(clients, port, "a");
+        await echoed(a, "a");
+        const b = await talk(clients, port, "b");
+        await waitFor(() => server.waiting === 1, WAIT_MS, "b to wait");
+        server.abortWaiting();
+        assert.equal(server.waiting, 0);
+        assert.equal(await withTimeout(b.reply, WAIT_MS, "b to close"), "");
+        const again = nextBytes(a.socket, 5);
+        a.socket.write("again");
+        assert.equal(await withTimeout(again, WAIT_MS, "a's second echo"), "again");
+        assert.deepEqual(served, ["a", "again"]);
+      } finally {
+        await shutDown(server);
+      }
+    });
+
     test("waitClosed() waits for connections still waiting for a session", async () => {
       const served: string[] = [];
       const server = await startServer(recordingEcho(served), "127.0.0.1", 0, { maxSessions: 1 });

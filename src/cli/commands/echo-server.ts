@@ -5,7 +5,8 @@ import { echoUntil } from "../../apps/echo-until.js";
 import { createServer } from "../../protocols/create-server.js";
 import type { Server } from "../../server.js";
 import { startServer } from "../../streams/start-server.js";
-import { DEFAULT_LIMIT } from "../../streams/stream-reader.js";
+import { DEFAULT_LIMIT, type StreamReader } from "../../streams/stream-reader.js";
+import type { StreamWriter } from "../../streams/stream-writer.js";
 import {
   COMMON_HELP,
   parseChoice,
@@ -17,7 +18,13 @@ import {
   serverFlagsHelp,
 } from "../args.js";
 import { type Command, type CommandContext, UsageError } from "../command.js";
-import { connectionErrorLogger, listeningPort, serveUntilSignal } from "../serve.js";
+import { connectionErrorLogger, listeningPort, rememberPeer, serveUntilSignal } from "../serve.js";
+import {
+  limitServerOptions,
+  parseServerLimits,
+  SERVER_LIMIT_OPTIONS,
+  SERVER_LIMITS_HELP,
+} from "../server-limits.js";
 
 const OPTIONS = {
   host: { type: "string" },
@@ -29,6 +36,7 @@ const OPTIONS = {
   "fail-on": { type: "string" },
   "max-line": { type: "string" },
   "read-size": { type: "string" },
+  ...SERVER_LIMIT_OPTIONS,
 } as const;
 
 const HELP = `Usage: asyncnet echo-server [options]
@@ -57,6 +65,12 @@ ${serverFlagsHelp("localhost", 10000)}
                       (default ${DEFAULT_LIMIT})
   --read-size BYTES   most bytes taken by one read (default ${DEFAULT_READ_SIZE};
                       the seed reads 128)
+${SERVER_LIMITS_HELP}
+
+The echo has no lines to time, so --idle-timeout is its only timeout: a client
+that trickles bytes keeps its connection, each byte answered (--max-per-peer
+bounds how many one address holds). A client that sends without reading
+stalls its own connection, not the server's memory.
 
 With --log-level debug each connection logs as the seeds: echo_HOST_PORT
 (streams) or EchoServer_HOST_PORT (protocol): connection accepted,
@@ -92,11 +106,14 @@ async function run(args: string[], context: CommandContext): Promise<number> {
   const prefix = values.prefix === undefined ? undefined : Buffer.from(values.prefix, "utf8");
   const failOn = values["fail-on"] === undefined ? undefined : failChunks(values["fail-on"]);
   const { logger } = context;
+  const limits = parseServerLimits(values);
+  const { options: limitOptions, drops } = limitServerOptions(limits, logger);
 
   let server: Server;
   if (style === "protocol") {
     const options = { logger, prefix, failOn };
     server = await createServer(() => new EchoServerProtocol(options), host, port, {
+      ...limitOptions,
       onError: connectionErrorLogger(logger, "EchoServer"),
     });
   } else {
@@ -110,13 +127,23 @@ async function run(args: string[], context: CommandContext): Promise<number> {
       until: values.until,
       signal: context.shutdown,
     };
-    server = await startServer((reader, writer) => app(reader, writer, options), host, port, {
+    const idle = limits.idleTimeout > 0;
+    const handler = (reader: StreamReader, writer: StreamWriter) => {
+      if (idle) rememberPeer(writer);
+      return app(reader, writer, options);
+    };
+    server = await startServer(handler, host, port, {
+      ...limitOptions,
       limit,
       onError: connectionErrorLogger(logger, "echo"),
     });
   }
   logger.debug(`starting up on ${host} port ${listeningPort(server)}`);
-  return serveUntilSignal(server, context, { closeClients: style === "protocol" });
+  return serveUntilSignal(server, context, {
+    closeClients: style === "protocol",
+    grace: limits.grace,
+    drops,
+  });
 }
 
 /** `asyncnet echo-server`. */

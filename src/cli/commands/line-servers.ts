@@ -4,35 +4,61 @@
  * @module
  */
 
-import type { Logger } from "../../apps/logger.js";
+import type { LineAppOptions } from "../../apps/line-server.js";
 import { startServer } from "../../streams/start-server.js";
 import type { StreamReader } from "../../streams/stream-reader.js";
 import { DEFAULT_LIMIT } from "../../streams/stream-reader.js";
 import type { StreamWriter } from "../../streams/stream-writer.js";
-import { parseHost, parsePort, parseSize, SERVER_NOTES, serverFlagsHelp } from "../args.js";
+import {
+  parseHost,
+  parsePort,
+  parseSeconds,
+  parseSize,
+  SERVER_NOTES,
+  serverFlagsHelp,
+} from "../args.js";
 import type { CommandContext } from "../command.js";
-import { connectionErrorLogger, listeningPort, serveUntilSignal } from "../serve.js";
+import { connectionErrorLogger, listeningPort, rememberPeer, serveUntilSignal } from "../serve.js";
+import {
+  limitServerOptions,
+  parseServerLimits,
+  SERVER_LIMIT_OPTIONS,
+  SERVER_LIMITS_HELP,
+} from "../server-limits.js";
 
 /** The flags of both line servers. */
 export const LINE_SERVER_OPTIONS = {
   host: { type: "string" },
   port: { type: "string" },
   "max-line": { type: "string" },
+  "line-timeout": { type: "string" },
+  ...SERVER_LIMIT_OPTIONS,
 } as const;
 
 /** The seed's port for both line servers. */
 export const LINE_SERVER_PORT = 8080;
 
+/** The line servers' `--line-timeout`: 30 s. */
+export const DEFAULT_LINE_TIMEOUT_SECONDS = 30;
+
 /** The `--help` lines both line servers share. */
 export const LINE_SERVER_HELP = `${serverFlagsHelp("localhost", LINE_SERVER_PORT)}
   --max-line BYTES    longest line answered, without its \\n (default ${DEFAULT_LIMIT});
                       a longer line gets 'ERROR. Line too long (more than N bytes)\\r\\n',
-                      the rest of it is discarded and the connection stays open`;
+                      the rest of it is discarded and the connection stays open
+  --line-timeout SECS once a line has begun, it must end within SECS seconds or
+                      the connection is closed, logged at info level (default
+                      ${DEFAULT_LINE_TIMEOUT_SECONDS}; 0: never): a client trickling bytes cannot hold a
+                      connection. Checked every SECS/2 seconds, so the close
+                      comes between SECS and 1.5 x SECS after the line's first byte
+${SERVER_LIMITS_HELP}`;
 
 /** The notes both line servers' `--help` end with. */
 export const LINE_SERVER_NOTES = `A line is what comes before \\n; trailing whitespace is stripped (as Python's
 rstrip(), so telnet's \\r goes). A client that sends EOF without quit gets its
-last line answered and the connection closed. Clients are served concurrently.
+last line answered and the connection closed. Clients are served concurrently
+(--max-sessions 1 serves one at a time, as the seed did). A client that sends
+without reading stalls its own connection, not the server's memory.
 
 On start it logs 'Server up, running, and waiting for call on HOST PORT' (as
 the seed prints it). With --log-level debug each connection logs, as the seed
@@ -45,15 +71,20 @@ ${SERVER_NOTES}`;
 export type LineApp = (
   reader: StreamReader,
   writer: StreamWriter,
-  options: { logger: Logger; limit: number; signal: AbortSignal },
+  options: LineAppOptions & { limit: number; signal: AbortSignal },
 ) => Promise<void>;
+
+/** The parsed values of {@link LINE_SERVER_OPTIONS}. */
+export type LineServerValues = {
+  [K in keyof typeof LINE_SERVER_OPTIONS]?: string;
+};
 
 /**
  * Starts a line server from parsed flags: `Server up, running, ...` at info,
  * then the listening addresses, then serves until a signal.
  */
 export async function runLineServer(
-  values: { host?: string; port?: string; "max-line"?: string },
+  values: LineServerValues,
   context: CommandContext,
   name: string,
   app: LineApp,
@@ -61,13 +92,31 @@ export async function runLineServer(
   const host = parseHost(values.host ?? "localhost");
   const port = parsePort(values.port ?? String(LINE_SERVER_PORT));
   const limit = parseSize(values["max-line"], "--max-line", DEFAULT_LIMIT);
-  const options = { logger: context.logger.child(name), limit, signal: context.shutdown };
-  const server = await startServer((reader, writer) => app(reader, writer, options), host, port, {
+  const lineTimeout = parseSeconds(
+    values["line-timeout"],
+    "--line-timeout",
+    DEFAULT_LINE_TIMEOUT_SECONDS,
+  );
+  const limits = parseServerLimits(values);
+  const { options: limitOptions, drops } = limitServerOptions(limits, context.logger);
+  const options = {
+    logger: context.logger.child(name),
+    limit,
+    lineTimeout,
+    signal: context.shutdown,
+  };
+  const idle = limits.idleTimeout > 0;
+  const handler = (reader: StreamReader, writer: StreamWriter) => {
+    if (idle) rememberPeer(writer);
+    return app(reader, writer, options);
+  };
+  const server = await startServer(handler, host, port, {
+    ...limitOptions,
     limit,
     onError: connectionErrorLogger(context.logger, name),
   });
   context.logger.info(
     `Server up, running, and waiting for call on ${host} ${listeningPort(server)}`,
   );
-  return serveUntilSignal(server, context);
+  return serveUntilSignal(server, context, { grace: limits.grace, drops });
 }

@@ -1,0 +1,97 @@
+/**
+ * The hardening flags every server subcommand takes: idle timeout, connection
+ * and session limits, and the grace period of a graceful stop.
+ *
+ * @module
+ */
+
+import type { Logger } from "../apps/logger.js";
+import type { ServerOptions } from "../server.js";
+import { parseLimit, parseSeconds } from "./args.js";
+import { DropReporter } from "./drop-reporter.js";
+
+/** `parseArgs` options of the limit flags. */
+export const SERVER_LIMIT_OPTIONS = {
+  "idle-timeout": { type: "string" },
+  "max-connections": { type: "string" },
+  "max-sessions": { type: "string" },
+  "max-per-peer": { type: "string" },
+  grace: { type: "string" },
+} as const;
+
+/** The CLI servers' idle timeout: 300 s. */
+export const DEFAULT_IDLE_TIMEOUT_SECONDS = 300;
+/** How long busy connections may run after the first signal: 10 s. */
+export const DEFAULT_GRACE_SECONDS = 10;
+
+/** The `--help` lines of the limit flags. */
+export const SERVER_LIMITS_HELP = `  --idle-timeout SECS close a connection after SECS seconds without a byte in
+                      either direction, logged at info level with the peer
+                      (default ${DEFAULT_IDLE_TIMEOUT_SECONDS}; 0: never; SECS may be fractional: 0.5)
+  --max-connections N close new connections at once while N are open, waiting
+                      ones included (default: unlimited); refusals are logged
+                      at warn level, at most one line a second, with a count
+  --max-sessions N    serve at most N connections at a time; later ones are
+                      accepted and wait, unread, in arrival order (default:
+                      unlimited; 1 is the seeds' one-client-at-a-time server)
+  --max-per-peer N    close new connections at once from an address that has N
+                      open (default: unlimited); logged as --max-connections
+  --grace SECS        after the first signal, how long busy connections may
+                      still run before they are aborted (default ${DEFAULT_GRACE_SECONDS}; 0: abort
+                      them at once)`;
+
+/** The limit flags as parsed: durations in ms, counts `undefined` when unlimited. */
+export interface ServerLimits {
+  /** Idle timeout in ms; 0: none. Default 300 000. */
+  idleTimeout: number;
+  /** Default: unlimited. */
+  maxConnections: number | undefined;
+  /** Default: unlimited. */
+  maxSessions: number | undefined;
+  /** Default: unlimited. */
+  maxConnectionsPerPeer: number | undefined;
+  /** Grace period in ms. Default 10 000. */
+  grace: number;
+}
+
+/** Parses the limit flags; throws a `UsageError` for a bad value. */
+export function parseServerLimits(values: {
+  "idle-timeout"?: string;
+  "max-connections"?: string;
+  "max-sessions"?: string;
+  "max-per-peer"?: string;
+  grace?: string;
+}): ServerLimits {
+  return {
+    idleTimeout: parseSeconds(
+      values["idle-timeout"],
+      "--idle-timeout",
+      DEFAULT_IDLE_TIMEOUT_SECONDS,
+    ),
+    maxConnections: parseLimit(values["max-connections"], "--max-connections"),
+    maxSessions: parseLimit(values["max-sessions"], "--max-sessions"),
+    maxConnectionsPerPeer: parseLimit(values["max-per-peer"], "--max-per-peer"),
+    grace: parseSeconds(values.grace, "--grace", DEFAULT_GRACE_SECONDS),
+  };
+}
+
+/** The server options for `limits`, and the reporter their refusals go to. */
+export function limitServerOptions(
+  limits: ServerLimits,
+  logger: Logger,
+): { options: ServerOptions; drops: DropReporter } {
+  const drops = new DropReporter(logger, {
+    names: {
+      maxConnections: `--max-connections ${limits.maxConnections}`,
+      maxConnectionsPerPeer: `--max-per-peer ${limits.maxConnectionsPerPeer}`,
+    },
+  });
+  const options: ServerOptions = {
+    idleTimeout: limits.idleTimeout === 0 ? undefined : limits.idleTimeout,
+    maxConnections: limits.maxConnections,
+    maxSessions: limits.maxSessions,
+    maxConnectionsPerPeer: limits.maxConnectionsPerPeer,
+    onDrop: (socket, reason) => drops.drop(reason, socket.remoteAddress),
+  };
+  return { options, drops };
+}
