@@ -13,7 +13,7 @@ import { LineDeadline } from "./line-deadline.js";
 /** A line server's answer to one line. */
 export interface LineReply {
   /** Bytes to send back. */
-  reply: Uint8Array;
+  reply: Uint8Array | string;
   /** Close the connection after `reply`. */
   close: boolean;
 }
@@ -101,17 +101,32 @@ export async function serveLines(
   let discarding = false;
   const readOptions = options.signal === undefined ? undefined : { signal: options.signal };
   let tooLong: Buffer | undefined;
-  const batch: Uint8Array[] = [];
+  // Replies of one burst, written at once: strings are joined as they come (the
+  // calculator's replies, measured cheaper than a Buffer each), bytes kept apart.
+  const parts: Uint8Array[] = [];
+  let text = "";
   let batchBytes = 0;
-  const queue = (reply: Uint8Array) => {
-    batch.push(reply);
+  const queue = (reply: Uint8Array | string) => {
+    if (typeof reply === "string") {
+      text += reply;
+    } else {
+      if (text !== "") parts.push(Buffer.from(text, "utf8"));
+      text = "";
+      parts.push(reply);
+    }
     batchBytes += reply.length;
   };
   const flush = (): boolean => {
-    if (batch.length === 0) return false;
-    // One copy into one write costs less than a writev of many small buffers.
-    writer.write(batch.length === 1 ? (batch[0] as Uint8Array) : Buffer.concat(batch, batchBytes));
-    batch.length = 0;
+    if (batchBytes === 0) return false;
+    if (parts.length === 0) {
+      writer.write(text);
+    } else {
+      if (text !== "") parts.push(Buffer.from(text, "utf8"));
+      // One copy into one write costs less than a writev of many small buffers.
+      writer.write(parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts));
+    }
+    parts.length = 0;
+    text = "";
     batchBytes = 0;
     return true;
   };

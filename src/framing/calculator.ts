@@ -36,8 +36,8 @@ export interface CalculatorOptions {
 
 /** What to do after one line. */
 export interface CalculatorReply {
-  /** Bytes to send back; never empty. */
-  reply: Buffer;
+  /** Text to send back, always ASCII (so its UTF-8 and Latin-1 bytes agree); never empty. */
+  reply: string;
   /** `true` after `quit`: send `reply`, then close the connection. */
   close: boolean;
   /**
@@ -48,13 +48,11 @@ export interface CalculatorReply {
   numbers?: string;
 }
 
-const ascii = (s: string): Buffer => Buffer.from(s, "latin1");
-
-const WELCOME = ascii("<welcome: starting in sum mode>\n");
-const QUIT = ascii("connection closed\r\n");
-const TO_SUM = ascii("<switching to sum mode>\r\n");
-const TO_PRODUCT = ascii("<switching to product mode>\r\n");
-const NOT_INTEGERS = ascii("ERROR. Enter only integers separated by commas\n");
+const WELCOME = Buffer.from("<welcome: starting in sum mode>\n", "latin1");
+const QUIT = "connection closed\r\n";
+const TO_SUM = "<switching to sum mode>\r\n";
+const TO_PRODUCT = "<switching to product mode>\r\n";
+const NOT_INTEGERS = "ERROR. Enter only integers separated by commas\n";
 
 function validateLimit(name: string, value: unknown): number {
   if (typeof value !== "number") {
@@ -245,12 +243,12 @@ export class CalculatorSession {
     const result = `${acc}`;
     if (result.length - (acc < 0 ? 1 : 0) > this.#maxResultDigits) return undefined;
     const label = product ? "Product" : "Sum";
-    const reply = ascii(`${label} of input numbers: '${result}'\r\n`);
+    const reply = `${label} of input numbers: '${result}'\r\n`;
     if (!this.#reportNumbers) return { reply, close: false };
     return { reply, close: false, numbers: rstrip(Buffer.from(line).toString("latin1")) };
   }
 
-  #calculate(text: string): Buffer {
+  #calculate(text: string): string {
     const nums: bigint[] = [];
     for (const piece of text.split(",")) {
       try {
@@ -262,7 +260,7 @@ export class CalculatorSession {
     const result = this.#mode === "sum" ? this.#sum(nums) : this.#product(nums);
     if (result === undefined) return this.#tooLarge();
     const label = this.#mode === "sum" ? "Sum" : "Product";
-    return ascii(`${label} of input numbers: '${result}'\r\n`);
+    return `${label} of input numbers: '${result}'\r\n`;
   }
 
   #sum(nums: bigint[]): bigint | undefined {
@@ -282,7 +280,7 @@ export class CalculatorSession {
     return absDigits(product).length > this.#maxResultDigits ? undefined : product;
   }
 
-  #tooLarge(): Buffer {
-    return ascii(`ERROR. Result too large (more than ${this.#maxResultDigits} digits)\r\n`);
+  #tooLarge(): string {
+    return `ERROR. Result too large (more than ${this.#maxResultDigits} digits)\r\n`;
   }
 }
