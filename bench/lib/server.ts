@@ -46,6 +46,14 @@ export async function pickPort(): Promise<number> {
   throw new Error("Cannot find a free port: 50 tries in 20000-32767 were taken");
 }
 
+/** Resident set size of process `pid` in KiB, from /proc/PID/status. */
+export function readRssKb(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (match === null) throw new Error(`No VmRSS in /proc/${pid}/status`);
+  return Number(match[1]);
+}
+
 function connectOnce(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: HOST, port });
@@ -110,10 +118,7 @@ export class ServerProcess {
 
   /** Resident set size in KiB, from /proc/PID/status. */
   rssKb(): number {
-    const status = readFileSync(`/proc/${this.child.pid}/status`, "utf8");
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-    if (match === null) throw new Error(`No VmRSS in /proc/${this.child.pid}/status`);
-    return Number(match[1]);
+    return readRssKb(this.child.pid);
   }
 
   /** CPU seconds used so far (user + system), from /proc/PID/stat. */

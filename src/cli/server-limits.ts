@@ -5,6 +5,7 @@
  * @module
  */
 
+import { readFileSync } from "node:fs";
 import type { Logger } from "../apps/logger.js";
 import type { ServerOptions } from "../server.js";
 import { parseLimit, parseSeconds } from "./args.js";
@@ -29,7 +30,8 @@ export const SERVER_LIMITS_HELP = `  --idle-timeout SECS close a connection afte
                       either direction, logged at info level with the peer
                       (default ${DEFAULT_IDLE_TIMEOUT_SECONDS}; 0: never; SECS may be fractional: 0.5)
   --max-connections N close new connections at once while N are open, waiting
-                      ones included (default: unlimited); refusals are logged
+                      ones included (default: the open-file limit less a
+                      reserve, ${describeDefaultMaxConnections()}); refusals are logged
                       at warn level, at most one line a second, with a count
   --max-sessions N    serve at most N connections at a time; later ones are
                       accepted and wait, unread, in arrival order (default:
@@ -44,7 +46,7 @@ export const SERVER_LIMITS_HELP = `  --idle-timeout SECS close a connection afte
 export interface ServerLimits {
   /** Idle timeout in ms; 0: none. Default 300 000. */
   idleTimeout: number;
-  /** Default: unlimited. */
+  /** Default: the process's open-file limit less a reserve ({@link defaultMaxConnections}). */
   maxConnections: number | undefined;
   /** Default: unlimited. */
   maxSessions: number | undefined;
@@ -68,7 +70,8 @@ export function parseServerLimits(values: {
       "--idle-timeout",
       DEFAULT_IDLE_TIMEOUT_SECONDS,
     ),
-    maxConnections: parseLimit(values["max-connections"], "--max-connections"),
+    maxConnections:
+      parseLimit(values["max-connections"], "--max-connections") ?? defaultMaxConnections(),
     maxSessions: parseLimit(values["max-sessions"], "--max-sessions"),
     maxConnectionsPerPeer: parseLimit(values["max-per-peer"], "--max-per-peer"),
     grace: parseSeconds(values.grace, "--grace", DEFAULT_GRACE_SECONDS),
@@ -94,4 +97,33 @@ export function limitServerOptions(
     onDrop: (socket, reason) => drops.drop(reason, socket.remoteAddress),
   };
   return { options, drops };
+}
+
+/**
+ * The default `--max-connections`: the soft open-file limit less a reserve for
+ * the process's own descriptors (a tenth of the limit, at least 32, at most
+ * 1024), or unlimited where the limit cannot be read (not Linux).
+ *
+ * Out of descriptors, libuv sheds new connections by itself (it accepts and
+ * closes them through a reserved descriptor) and never tells Node, so they
+ * would vanish unlogged; refusing them just before that point counts and logs
+ * every one.
+ */
+export function defaultMaxConnections(limitsFile = "/proc/self/limits"): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(limitsFile, "latin1");
+  } catch {
+    return undefined;
+  }
+  const soft = /^Max open files\s+(\d+)/m.exec(text)?.[1];
+  if (soft === undefined) return undefined;
+  const limit = Number(soft);
+  const reserve = Math.min(1024, Math.max(32, Math.floor(limit / 10)));
+  return limit > reserve ? limit - reserve : 1;
+}
+
+function describeDefaultMaxConnections(): string {
+  const value = defaultMaxConnections();
+  return value === undefined ? "unlimited here" : `${value} here`;
 }

@@ -1,0 +1,20 @@
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { killAll } from "../../bench/lib/server.js";
+import { conns } from "../../faults/scenarios/conns.js";
+
+after(killAll);
+
+test("the calculator holds 200 connections at once, answers every one and releases their descriptors", async () => {
+  const f = await conns({ conns: 200, holdSeconds: 0.3, timeoutMs: 60_000 });
+  assert.equal(f.loadgenError, undefined);
+  assert.equal(f.answered, 200);
+  assert.ok(f.replies >= 200, `replies: ${f.replies}`);
+  assert.equal(f.badReplies, 0);
+  assert.equal(f.connErrors, 0);
+  assert.ok(f.fdsPeak >= f.fdsBefore + 200, `peak ${f.fdsPeak} fds, ${f.fdsBefore} before`);
+  assert.ok(f.fdsAfter <= f.fdsBefore + 2, `${f.fdsAfter} fds after, ${f.fdsBefore} before`);
+  assert.ok(f.serverAlive);
+  assert.ok(f.probeAnswered);
+  assert.deepEqual(f.problems, []);
+});

@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import { killAll } from "../../bench/lib/server.js";
+import { type SigtermParams, sigterm } from "../../faults/scenarios/sigterm.js";
+
+after(killAll);
+
+const SMALL: SigtermParams = {
+  app: "calc-server",
+  conns: 20,
+  depth: 8,
+  warmMs: 200,
+  stuckConns: 0,
+  idleConns: 0,
+  graceSeconds: 10,
+  timeoutMs: 60_000,
+};
+
+function assertGraceful(f: Awaited<ReturnType<typeof sigterm>>): void {
+  assert.equal(f.exitCode, 0, f.stopLog.join("\n"));
+  assert.ok(f.sentAtMark > 0);
+  assert.equal(f.lost, 0);
+  assert.equal(f.bad, 0);
+  assert.equal(f.partialBytes, 0);
+  assert.deepEqual(Object.keys(f.endings), ["eof"]);
+}
+
+describe("SIGTERM under load", () => {
+  test("the calculator answers every line written before the signal, ends each connection cleanly, exits 0", async () => {
+    assertGraceful(await sigterm(SMALL));
+  });
+
+  test("the line echo does the same", async () => {
+    assertGraceful(await sigterm({ ...SMALL, app: "line-echo-server" }));
+  });
+
+  test("connections that never read are aborted after --grace and the exit is still 0", async () => {
+    assertGraceful(await sigterm({ ...SMALL, stuckConns: 2, graceSeconds: 1 }));
+  });
+
+  test("idle connections that ignore the server's FIN do not keep it from exiting 0", async () => {
+    assertGraceful(await sigterm({ ...SMALL, idleConns: 200 }));
+  });
+});
