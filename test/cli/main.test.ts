@@ -181,7 +181,10 @@ describe("asyncnet (the program)", () => {
   test("server help documents every hardening flag with its default", async () => {
     const shared: [flag: string, fallback: RegExp][] = [
       ["--idle-timeout SECS", /default 300; 0: never/],
-      ["--max-connections N", /default: unlimited/],
+      [
+        "--max-connections N",
+        /default: the open-file limit less a\s+reserve, (\d+|unlimited) here/,
+      ],
       ["--max-sessions N", /default:\s+unlimited/],
       ["--max-per-peer N", /default: unlimited/],
       ["--grace SECS", /default 10; 0: abort/],

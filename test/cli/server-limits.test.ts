@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { after, describe, test } from "node:test";
 import { UsageError } from "../../src/cli/command.js";
-import { parseServerLimits } from "../../src/cli/server-limits.js";
+import { defaultMaxConnections, parseServerLimits } from "../../src/cli/server-limits.js";
 import {
   killAll,
   RawClient,
@@ -23,10 +23,10 @@ async function say(client: RawClient, line: string, reply: string): Promise<void
 }
 
 describe("parseServerLimits", () => {
-  test("defaults: 300 s idle timeout, 10 s grace, no connection limits", () => {
+  test("defaults: 300 s idle timeout, 10 s grace, connections below the open-file limit", () => {
     assert.deepEqual(parseServerLimits({}), {
       idleTimeout: 300_000,
-      maxConnections: undefined,
+      maxConnections: defaultMaxConnections(),
       maxSessions: undefined,
       maxConnectionsPerPeer: undefined,
       grace: 10_000,
