@@ -8,7 +8,7 @@
 import type { AddressInfo } from "node:net";
 import { timeoutOf } from "../apps/app-options.js";
 import type { Logger } from "../apps/logger.js";
-import { type HasExtraInfo, peerLoggerName, peerOf } from "../apps/peer.js";
+import { peerLoggerName, peerOf } from "../apps/peer.js";
 import type { Transport } from "../protocols/transport.js";
 import type { Server } from "../server.js";
 import type { CommandContext } from "./command.js";
@@ -61,16 +61,6 @@ export function connectionErrorLogger(
       error,
     );
   };
-}
-
-/**
- * Makes the socket remember its peer's address now. The idle timeout destroys
- * the socket before the error reaches `onError`, and a destroyed socket only
- * knows the address if it was asked before (Node caches it); one
- * `getpeername` per connection buys the peer in the idle timeout's log line.
- */
-export function rememberPeer(connection: HasExtraInfo): void {
-  connection.getExtraInfo("peername");
 }
 
 /** Options of {@link serveUntilSignal}. */

@@ -18,7 +18,7 @@ import {
   serverFlagsHelp,
 } from "../args.js";
 import { type Command, type CommandContext, UsageError } from "../command.js";
-import { connectionErrorLogger, listeningPort, rememberPeer, serveUntilSignal } from "../serve.js";
+import { connectionErrorLogger, listeningPort, serveUntilSignal } from "../serve.js";
 import {
   limitServerOptions,
   parseServerLimits,
@@ -127,11 +127,7 @@ async function run(args: string[], context: CommandContext): Promise<number> {
       until: values.until,
       signal: context.shutdown,
     };
-    const idle = limits.idleTimeout > 0;
-    const handler = (reader: StreamReader, writer: StreamWriter) => {
-      if (idle) rememberPeer(writer);
-      return app(reader, writer, options);
-    };
+    const handler = (reader: StreamReader, writer: StreamWriter) => app(reader, writer, options);
     server = await startServer(handler, host, port, {
       ...limitOptions,
       limit,

@@ -18,7 +18,7 @@ import {
   serverFlagsHelp,
 } from "../args.js";
 import type { CommandContext } from "../command.js";
-import { connectionErrorLogger, listeningPort, rememberPeer, serveUntilSignal } from "../serve.js";
+import { connectionErrorLogger, listeningPort, serveUntilSignal } from "../serve.js";
 import {
   limitServerOptions,
   parseServerLimits,
@@ -105,11 +105,7 @@ export async function runLineServer(
     lineTimeout,
     signal: context.shutdown,
   };
-  const idle = limits.idleTimeout > 0;
-  const handler = (reader: StreamReader, writer: StreamWriter) => {
-    if (idle) rememberPeer(writer);
-    return app(reader, writer, options);
-  };
+  const handler = (reader: StreamReader, writer: StreamWriter) => app(reader, writer, options);
   const server = await startServer(handler, host, port, {
     ...limitOptions,
     limit,
