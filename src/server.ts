@@ -245,6 +245,9 @@ export class Server implements AsyncDisposable {
       this.#report(error);
       return;
     }
+    // Paused by the server (pauseOnConnect, or queued for a session): resume below,
+    // unless the protocol itself paused reading in connectionMade.
+    const pausedByServer = socket.isPaused();
     const transport = new Transport(socket, protocol, {
       writeBufferLimits: this.#options.writeBufferLimits,
       idleTimeout: this.#options.idleTimeout,
@@ -253,7 +256,7 @@ export class Server implements AsyncDisposable {
       names: this.#unixPath === undefined ? undefined : { sockname: this.#unixPath, peername: "" },
     });
     if (!socket.destroyed) this.#transports.add(transport);
-    if (socket.isPaused()) socket.resume();
+    if (pausedByServer && transport.isReading()) socket.resume();
   }
 
   readonly #onLost = (transport: Transport): void => {

@@ -192,6 +192,7 @@ export class Transport {
     // dropping) until the peer's EOF, when Node destroys the socket by itself.
     socket.resume();
     const linger = () => {
+      if (socket.destroyed) return;
       if (socket.readableEnded) {
         socket.destroy();
         return;

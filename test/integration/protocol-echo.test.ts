@@ -212,3 +212,49 @@ describe("protocol echo (seed 003)", () => {
     });
   }
 });
+
+describe("pauseReading in connectionMade", () => {
+  for (const options of [{}, { maxSessions: 5 }]) {
+    test(`holds until resumeReading, with server options ${JSON.stringify(options)}`, async () => {
+      const received: string[] = [];
+      let transport: Transport | undefined;
+      const made = deferred<void>();
+      const server = await createServer(
+        () => ({
+          connectionMade(t: Transport) {
+            transport = t;
+            t.pauseReading();
+            made.resolve();
+          },
+          dataReceived(data: Buffer) {
+            received.push(data.toString());
+          },
+          connectionLost() {},
+        }),
+        "127.0.0.1",
+        0,
+        options,
+      );
+      try {
+        const { writer } = await openConnection("127.0.0.1", serverPort(server));
+        await withTimeout(made.promise, WAIT_MS, "connectionMade");
+        writer.write("held");
+        // Give the bytes time to arrive; a paused transport must not deliver them.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.deepEqual(received, []);
+        assert.equal(transport?.isReading(), false);
+        transport?.resumeReading();
+        await withTimeout(
+          (async () => {
+            while (received.join("") !== "held") await new Promise((r) => setTimeout(r, 5));
+          })(),
+          WAIT_MS,
+          "the held data after resumeReading",
+        );
+        writer.close();
+      } finally {
+        await shutDown(server);
+      }
+    });
+  }
+});
