@@ -10,9 +10,10 @@ import {
   stopCli,
   waitForStderr,
   withTimeout,
+  CALC_WELCOME,
+  say,
 } from "./cli-helpers.js";
 
-const WELCOME = "<welcome: starting in sum mode>\n";
 const ERROR = "ERROR. Enter only integers separated by commas\n";
 
 /** Seed 002's telnet session with example3, line by line: [typed, reply]. */
@@ -26,14 +27,6 @@ const TRANSCRIPT: [string, string][] = [
   ["a,1", ERROR],
   ["quit", "connection closed\r\n"],
 ];
-
-/** Types `line` as telnet does (CRLF) and waits for exactly `reply` after what came before. */
-async function say(client: RawClient, line: string, reply: string): Promise<void> {
-  const before = client.received().length;
-  client.write(`${line}\r\n`);
-  const data = await client.waitUntil((d) => d.length >= before + reply.length, `reply to ${line}`);
-  assert.equal(data.subarray(before).toString("latin1"), reply, `reply to ${JSON.stringify(line)}`);
-}
 
 describe("asyncnet calc-server", () => {
   let server: RunningServer;
@@ -62,19 +55,22 @@ describe("asyncnet calc-server", () => {
 
   test("replays seed 002's telnet transcript byte for byte, then closes", async () => {
     const client = await RawClient.connect(server.port);
-    await client.waitFor(WELCOME);
-    for (const [line, reply] of TRANSCRIPT) await say(client, line, reply);
+    await client.waitFor(CALC_WELCOME);
+    for (const [line, reply] of TRANSCRIPT) await say(client, line, reply, "\r\n");
     const all = await client.collect();
-    assert.equal(all.toString("latin1"), WELCOME + TRANSCRIPT.map(([, reply]) => reply).join(""));
+    assert.equal(
+      all.toString("latin1"),
+      CALC_WELCOME + TRANSCRIPT.map(([, reply]) => reply).join(""),
+    );
   });
 
   test("logs the seed's story of a connection at debug level", async () => {
     const client = await RawClient.connect(server.port);
-    await client.waitFor(WELCOME);
+    await client.waitFor(CALC_WELCOME);
     const local = client.localPort;
-    await say(client, "1,2", "Sum of input numbers: '3'\r\n");
-    await say(client, "sum", "<switching to sum mode>\r\n");
-    await say(client, "quit", "connection closed\r\n");
+    await say(client, "1,2", "Sum of input numbers: '3'\r\n", "\r\n");
+    await say(client, "sum", "<switching to sum mode>\r\n", "\r\n");
+    await say(client, "quit", "connection closed\r\n", "\r\n");
     await client.collect();
     const who = `\\('127\\.0\\.0\\.1', ${local}\\)`;
     await waitForStderr(server, new RegExp(`calc: ${who} quit\n`));
@@ -92,17 +88,17 @@ describe("asyncnet calc-server", () => {
   test("keeps a separate mode for each of two interleaved clients", async () => {
     const a = await RawClient.connect(server.port);
     const b = await RawClient.connect(server.port);
-    await a.waitFor(WELCOME);
-    await b.waitFor(WELCOME);
-    await say(a, "product", "<switching to product mode>\r\n");
-    await say(b, "2,3", "Sum of input numbers: '5'\r\n");
-    await say(a, "2,3", "Product of input numbers: '6'\r\n");
-    await say(b, "product", "<switching to product mode>\r\n");
-    await say(a, "sum", "<switching to sum mode>\r\n");
-    await say(b, "4,5", "Product of input numbers: '20'\r\n");
-    await say(a, "4,5", "Sum of input numbers: '9'\r\n");
-    await say(a, "quit", "connection closed\r\n");
-    await say(b, "quit", "connection closed\r\n");
+    await a.waitFor(CALC_WELCOME);
+    await b.waitFor(CALC_WELCOME);
+    await say(a, "product", "<switching to product mode>\r\n", "\r\n");
+    await say(b, "2,3", "Sum of input numbers: '5'\r\n", "\r\n");
+    await say(a, "2,3", "Product of input numbers: '6'\r\n", "\r\n");
+    await say(b, "product", "<switching to product mode>\r\n", "\r\n");
+    await say(a, "sum", "<switching to sum mode>\r\n", "\r\n");
+    await say(b, "4,5", "Product of input numbers: '20'\r\n", "\r\n");
+    await say(a, "4,5", "Sum of input numbers: '9'\r\n", "\r\n");
+    await say(a, "quit", "connection closed\r\n", "\r\n");
+    await say(b, "quit", "connection closed\r\n", "\r\n");
     await Promise.all([a.collect(), b.collect()]);
   });
 
@@ -114,7 +110,7 @@ describe("asyncnet calc-server", () => {
       const op = product ? (a: number, b: number) => a * b : (a: number, b: number) => a + b;
       const label = product ? "Product" : "Sum";
       const expected =
-        WELCOME +
+        CALC_WELCOME +
         (product ? "<switching to product mode>\r\n" : "") +
         `${label} of input numbers: '${op(i, i + 1)}'\r\n` +
         `${label} of input numbers: '${op(op(i, -2), 10)}'\r\n` +
@@ -150,7 +146,7 @@ describe("asyncnet calc-server", () => {
   for (const [name, input, reply] of edgeCases) {
     test(name, async () => {
       const data = await exchange(server.port, input.length === 0 ? [] : [input]);
-      assert.equal(data.toString("latin1"), WELCOME + reply);
+      assert.equal(data.toString("latin1"), CALC_WELCOME + reply);
     });
   }
 
@@ -164,7 +160,7 @@ describe("asyncnet calc-server", () => {
       ]);
       assert.equal(
         data.toString("latin1"),
-        `${WELCOME}Sum of input numbers: '8'\r\n` +
+        `${CALC_WELCOME}Sum of input numbers: '8'\r\n` +
           "ERROR. Line too long (more than 16 bytes)\r\n" +
           "Sum of input numbers: '4'\r\nconnection closed\r\n",
       );
@@ -180,10 +176,10 @@ describe("asyncnet calc-server shutdown", () => {
   test("SIGTERM stops it with exit code 0, closing idle connections", async () => {
     const server = await startServerCli(["calc-server"]);
     const idle = await RawClient.connect(server.port);
-    await idle.waitFor(WELCOME);
+    await idle.waitFor(CALC_WELCOME);
     const exit = await stopCli(server, "SIGTERM");
     assert.deepEqual(exit, { code: 0, signal: null });
-    assert.equal((await idle.collect()).toString("latin1"), WELCOME);
+    assert.equal((await idle.collect()).toString("latin1"), CALC_WELCOME);
     assert.match(server.stderr(), /main: server closed\n$/);
   });
 
@@ -218,8 +214,8 @@ describe("asyncnet calc-server shutdown", () => {
     client.socket.resume();
     const data = await client.collect(60_000);
     assert.equal(reset, undefined, "closed with EOF, not reset");
-    assert.equal(data.subarray(0, WELCOME.length).toString("latin1"), WELCOME);
-    const replies = data.subarray(WELCOME.length);
+    assert.equal(data.subarray(0, CALC_WELCOME.length).toString("latin1"), CALC_WELCOME);
+    const replies = data.subarray(CALC_WELCOME.length);
     const count = replies.length / REPLY.length;
     assert.ok(
       Number.isInteger(count) && count > 0,

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 /**
  * Helpers for tests that spawn the built `asyncnet` and talk to it over raw
  * sockets. Every wait is bounded; every child is killed by `killAll()`.
@@ -230,4 +231,23 @@ export async function exchange(
   const client = await RawClient.connect(port, host);
   for (const chunk of chunks) client.write(chunk);
   return client.endAndCollect();
+}
+
+/** The calculator's welcome line (seed 002). */
+export const CALC_WELCOME = "<welcome: starting in sum mode>\n";
+
+/**
+ * Sends `line` and `ending` (a telnet sends `\r\n`) and asserts that exactly
+ * `reply` follows what `client` had received before; bounded by `waitUntil`.
+ */
+export async function say(
+  client: RawClient,
+  line: string,
+  reply: string,
+  ending = "\n",
+): Promise<void> {
+  const before = client.received().length;
+  client.write(`${line}${ending}`);
+  const data = await client.waitUntil((d) => d.length >= before + reply.length, `reply to ${line}`);
+  assert.equal(data.subarray(before).toString("latin1"), reply, `reply to ${JSON.stringify(line)}`);
 }

@@ -11,18 +11,11 @@ import {
   stopCli,
   waitForStderr,
   withTimeout,
+  CALC_WELCOME,
+  say,
 } from "./cli-helpers.js";
 
-const WELCOME = "<welcome: starting in sum mode>\n";
 const MiB = 1024 * 1024;
-
-/** Types `line` and waits for exactly `reply` after what came before. */
-async function say(client: RawClient, line: string, reply: string): Promise<void> {
-  const before = client.received().length;
-  client.write(`${line}\n`);
-  const data = await client.waitUntil((d) => d.length >= before + reply.length, `reply to ${line}`);
-  assert.equal(data.subarray(before).toString("latin1"), reply);
-}
 
 describe("--max-line at its edge", () => {
   after(killAll);
@@ -52,7 +45,7 @@ describe("--max-line at its edge", () => {
     const server = await startServerCli(["calc-server", "--max-line", "8"]);
     try {
       const client = await RawClient.connect(server.port);
-      await client.waitFor(WELCOME);
+      await client.waitFor(CALC_WELCOME);
       await say(client, "1,2,3,4", "Sum of input numbers: '10'\r\n"); // 7 bytes
       await say(client, "1,2,3,4\r", "Sum of input numbers: '10'\r\n"); // 8 bytes
       await say(client, "1,2,3,4,\r", "ERROR. Line too long (more than 8 bytes)\r\n"); // 9
@@ -79,16 +72,16 @@ describe("--line-timeout", () => {
     const server = await startServerCli(["calc-server", "--line-timeout", "1"]);
     try {
       const loris = await RawClient.connect(server.port);
-      await loris.waitFor(WELCOME);
+      await loris.waitFor(CALC_WELCOME);
       trickle(loris.socket);
       const normal = await RawClient.connect(server.port);
-      await normal.waitFor(WELCOME);
+      await normal.waitFor(CALC_WELCOME);
       for (let i = 0; i < 5; i++) {
         await say(normal, `${i},${i}`, `Sum of input numbers: '${2 * i}'\r\n`);
         await sleep(100);
       }
       const data = await loris.collect();
-      assert.equal(data.toString("latin1"), WELCOME, "closed without an answer");
+      assert.equal(data.toString("latin1"), CALC_WELCOME, "closed without an answer");
       await waitForStderr(
         server,
         new RegExp(
@@ -201,7 +194,7 @@ describe("backpressure end to end", { skip: process.platform !== "linux" }, () =
       const other = await exchange(server.port, ["40,2\nquit\n"]);
       assert.equal(
         other.toString("latin1"),
-        `${WELCOME}Sum of input numbers: '42'\r\nconnection closed\r\n`,
+        `${CALC_WELCOME}Sum of input numbers: '42'\r\nconnection closed\r\n`,
       );
       flood.socket.destroy();
     } finally {

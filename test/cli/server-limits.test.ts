@@ -10,17 +10,9 @@ import {
   stopCli,
   waitForStderr,
   withTimeout,
+  CALC_WELCOME,
+  say,
 } from "./cli-helpers.js";
-
-const WELCOME = "<welcome: starting in sum mode>\n";
-
-/** Types `line` and waits for exactly `reply` after what came before. */
-async function say(client: RawClient, line: string, reply: string): Promise<void> {
-  const before = client.received().length;
-  client.write(`${line}\n`);
-  const data = await client.waitUntil((d) => d.length >= before + reply.length, `reply to ${line}`);
-  assert.equal(data.subarray(before).toString("latin1"), reply);
-}
 
 describe("parseServerLimits", () => {
   test("defaults: 300 s idle timeout, 10 s grace, connections below the open-file limit", () => {
@@ -112,7 +104,7 @@ describe("connection limits of the CLI servers", () => {
     const server = await startServerCli(["calc-server", "--max-sessions", "1"]);
     try {
       const first = await RawClient.connect(server.port);
-      await first.waitFor(WELCOME);
+      await first.waitFor(CALC_WELCOME);
       const second = await RawClient.connect(server.port);
       second.write("1,2\n");
       // The first is served while the second waits, unread and unanswered.
@@ -121,7 +113,7 @@ describe("connection limits of the CLI servers", () => {
       assert.equal(second.received().length, 0, "the second client waits its turn");
       await say(first, "quit", "connection closed\r\n");
       await first.collect();
-      await second.waitFor(`${WELCOME}Sum of input numbers: '3'\r\n`);
+      await second.waitFor(`${CALC_WELCOME}Sum of input numbers: '3'\r\n`);
       await say(second, "quit", "connection closed\r\n");
       await second.collect();
     } finally {
@@ -133,7 +125,7 @@ describe("connection limits of the CLI servers", () => {
     const server = await startServerCli(["calc-server", "--max-per-peer", "1"]);
     try {
       const first = await RawClient.connect(server.port);
-      await first.waitFor(WELCOME);
+      await first.waitFor(CALC_WELCOME);
       const second = await RawClient.connect(server.port);
       assert.equal((await second.collect()).length, 0, "closed at once, unserved");
       await waitForStderr(
@@ -149,7 +141,7 @@ describe("connection limits of the CLI servers", () => {
       if (other !== undefined) {
         const text = untilClosed(other);
         other.end("quit\n");
-        assert.equal(await text, `${WELCOME}connection closed\r\n`);
+        assert.equal(await text, `${CALC_WELCOME}connection closed\r\n`);
       }
       await say(first, "quit", "connection closed\r\n");
     } finally {
@@ -165,7 +157,7 @@ describe("graceful stop with --grace", () => {
     const server = await startServerCli(["calc-server", "--grace", "0.5"]);
     try {
       const idle = await RawClient.connect(server.port);
-      await idle.waitFor(WELCOME);
+      await idle.waitFor(CALC_WELCOME);
       const stalled = await RawClient.connect(server.port);
       stalled.socket.pause(); // never reads, so its replies can never all be sent
       stalled.socket.on("error", () => undefined);
@@ -175,7 +167,7 @@ describe("graceful stop with --grace", () => {
       server.child.kill("SIGTERM");
       assert.equal(
         (await idle.collect()).toString("latin1"),
-        `${WELCOME}Sum of input numbers: '2'\r\n`,
+        `${CALC_WELCOME}Sum of input numbers: '2'\r\n`,
       );
       const exit = await withTimeout(server.exited, "exit after the grace period");
       assert.deepEqual(exit, { code: 0, signal: null });

@@ -12,20 +12,12 @@ import {
   stopCli,
   waitForStderr,
   withTimeout,
+  CALC_WELCOME,
+  say,
 } from "../cli/cli-helpers.js";
 import { rawConnect } from "../helpers/net.js";
 import { echoHandler, serverPort, shutDown } from "../helpers/servers.js";
 import { selfSignedCert } from "../helpers/tls-cert.js";
-
-const WELCOME = "<welcome: starting in sum mode>\n";
-
-/** Types `line` and waits for exactly `reply` after what came before. */
-async function say(client: RawClient, line: string, reply: string): Promise<void> {
-  const before = client.received().length;
-  client.write(`${line}\n`);
-  const data = await client.waitUntil((d) => d.length >= before + reply.length, `reply to ${line}`);
-  assert.equal(data.subarray(before).toString("latin1"), reply);
-}
 
 describe("hardening: TLS handshake timeout", () => {
   const { key, cert } = selfSignedCert();
@@ -87,7 +79,7 @@ describe("hardening: --idle-timeout", () => {
     try {
       const idle = await RawClient.connect(server.port);
       const data = await idle.collect();
-      assert.equal(data.toString("latin1"), WELCOME);
+      assert.equal(data.toString("latin1"), CALC_WELCOME);
       await waitForStderr(
         server,
         new RegExp(
@@ -104,7 +96,7 @@ describe("hardening: --idle-timeout", () => {
     const server = await startServerCli(["calc-server", "--idle-timeout", "0.5"]);
     try {
       const client = await RawClient.connect(server.port);
-      await client.waitFor(WELCOME);
+      await client.waitFor(CALC_WELCOME);
       // 15 exchanges 100 ms apart: three times the timeout in all, never 0.5 s silent.
       for (let i = 0; i < 15; i++) {
         await say(client, `${i},1`, `Sum of input numbers: '${i + 1}'\r\n`);
@@ -168,7 +160,7 @@ async function connectServed(port: number): Promise<RawClient> {
       for (;;) {
         const client = await RawClient.connect(port);
         try {
-          await client.waitFor(WELCOME, 2000);
+          await client.waitFor(CALC_WELCOME, 2000);
           return client;
         } catch {
           client.socket.destroy();
@@ -197,8 +189,8 @@ describe("hardening: --max-connections", () => {
     try {
       const a = await RawClient.connect(server.port);
       const b = await RawClient.connect(server.port);
-      await a.waitFor(WELCOME);
-      await b.waitFor(WELCOME);
+      await a.waitFor(CALC_WELCOME);
+      await b.waitFor(CALC_WELCOME);
       const c = await RawClient.connect(server.port);
       assert.equal((await c.collect()).length, 0, "the third connection is closed unserved");
       await waitForStderr(
