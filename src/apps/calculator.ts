@@ -7,9 +7,8 @@
 
 import { type CalculatorOptions, CalculatorSession } from "../framing/calculator.js";
 import type { StreamReader } from "../streams/stream-reader.js";
-import { type AppWriter, isConnectionLoss } from "./app-options.js";
-import { type LineAppOptions, type LineReply, serveLines } from "./line-server.js";
-import { peerOf, pythonAddress } from "./peer.js";
+import type { AppWriter } from "./app-options.js";
+import { type LineAppOptions, serveSeedLines } from "./line-server.js";
 
 /** Options of {@link calculator}: the app's and the session's (`maxDigits`, `maxResultDigits`). */
 export interface CalculatorAppOptions extends LineAppOptions, CalculatorOptions {}
@@ -34,30 +33,17 @@ export async function calculator(
   writer: AppWriter,
   options: CalculatorAppOptions,
 ): Promise<void> {
-  const { logger } = options;
-  const debug = logger.enabled("debug");
   const session = new CalculatorSession({
     maxDigits: options.maxDigits,
     maxResultDigits: options.maxResultDigits,
-    reportNumbers: debug,
+    reportNumbers: options.logger.enabled("debug"),
   });
-  const address = debug ? pythonAddress(peerOf(writer)) : "";
-  if (debug) logger.debug(`Received connection from ${address}`);
-  const handle = debug
-    ? (line: Buffer): LineReply => {
-        const answer = session.handleLine(line);
-        if (answer.numbers !== undefined) logger.debug(`${address} --> ${answer.numbers}`);
-        return answer;
-      }
-    : (line: Buffer): LineReply => session.handleLine(line);
-  try {
-    writer.write(session.welcome);
-    await writer.drain();
-    await serveLines(reader, writer, handle, options);
-  } catch (error) {
-    if (!isConnectionLoss(error)) throw error;
-    if (debug) logger.debug(`${address} connection lost: ${(error as Error).message}`);
-  } finally {
-    if (debug) logger.debug(`${address} quit`);
-  }
+  await serveSeedLines(
+    reader,
+    writer,
+    options,
+    (line) => session.handleLine(line),
+    (reply) => reply.numbers,
+    session.welcome,
+  );
 }

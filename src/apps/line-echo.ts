@@ -7,9 +7,8 @@
 
 import { lineEchoReply } from "../framing/line-echo.js";
 import type { StreamReader } from "../streams/stream-reader.js";
-import { type AppWriter, isConnectionLoss } from "./app-options.js";
-import { type LineAppOptions, serveLines } from "./line-server.js";
-import { peerOf, pythonAddress } from "./peer.js";
+import type { AppWriter } from "./app-options.js";
+import { type LineAppOptions, serveSeedLines } from "./line-server.js";
 
 /** Options of {@link lineEcho}. */
 export type LineEchoOptions = LineAppOptions;
@@ -31,23 +30,5 @@ export async function lineEcho(
   writer: AppWriter,
   options: LineEchoOptions,
 ): Promise<void> {
-  const { logger } = options;
-  const debug = logger.enabled("debug");
-  const address = debug ? pythonAddress(peerOf(writer)) : "";
-  if (debug) logger.debug(`Received connection from ${address}`);
-  const handle = debug
-    ? (line: Buffer) => {
-        const answer = lineEchoReply(line);
-        if (answer.text !== undefined) logger.debug(`${address} --> ${answer.text}`);
-        return answer;
-      }
-    : lineEchoReply;
-  try {
-    await serveLines(reader, writer, handle, options);
-  } catch (error) {
-    if (!isConnectionLoss(error)) throw error;
-    if (debug) logger.debug(`${address} connection lost: ${(error as Error).message}`);
-  } finally {
-    if (debug) logger.debug(`${address} quit`);
-  }
+  await serveSeedLines(reader, writer, options, lineEchoReply, (reply) => reply.text);
 }

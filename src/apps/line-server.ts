@@ -7,8 +7,9 @@
 
 import { LimitOverrunError } from "../errors.js";
 import type { StreamReader } from "../streams/stream-reader.js";
-import { type AppOptions, type AppWriter, isShutdown } from "./app-options.js";
+import { type AppOptions, type AppWriter, isConnectionLoss, isShutdown } from "./app-options.js";
 import { LineDeadline } from "./line-deadline.js";
+import { peerOf, pythonAddress } from "./peer.js";
 
 /** A line server's answer to one line. */
 export interface LineReply {
@@ -171,5 +172,48 @@ export async function serveLines(
   } finally {
     deadline?.stop();
     flush();
+  }
+}
+
+/**
+ * Serves one connection of a seed-002 line app: sends `welcome` (if any), runs
+ * {@link serveLines} with `handleLine`, and ends quietly when the peer goes away.
+ *
+ * Logs at debug level, as the seed prints: `Received connection from (...)`,
+ * `(HOST, PORT) --> LINE` for each reply whose `logged(reply)` names a line,
+ * and `(HOST, PORT) quit` at the end, whatever ended it. Nothing is formatted
+ * when debug is off.
+ */
+export async function serveSeedLines<R extends LineReply>(
+  reader: StreamReader,
+  writer: AppWriter,
+  options: LineAppOptions,
+  handleLine: (line: Buffer) => R,
+  logged: (reply: R) => string | undefined,
+  welcome?: Uint8Array,
+): Promise<void> {
+  const { logger } = options;
+  const debug = logger.enabled("debug");
+  const address = debug ? pythonAddress(peerOf(writer)) : "";
+  if (debug) logger.debug(`Received connection from ${address}`);
+  const handle = debug
+    ? (line: Buffer): R => {
+        const reply = handleLine(line);
+        const text = logged(reply);
+        if (text !== undefined) logger.debug(`${address} --> ${text}`);
+        return reply;
+      }
+    : handleLine;
+  try {
+    if (welcome !== undefined) {
+      writer.write(welcome);
+      await writer.drain();
+    }
+    await serveLines(reader, writer, handle, options);
+  } catch (error) {
+    if (!isConnectionLoss(error)) throw error;
+    if (debug) logger.debug(`${address} connection lost: ${(error as Error).message}`);
+  } finally {
+    if (debug) logger.debug(`${address} quit`);
   }
 }
