@@ -40,6 +40,7 @@ export {
 } from "./streams/start-server.js";
 export {
   DEFAULT_LIMIT,
+  type LineVisitor,
   type ReadOptions,
   type Separator,
   StreamReader,

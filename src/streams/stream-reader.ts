@@ -25,6 +25,15 @@ export interface ReadOptions {
 /** A separator for `readUntil`: a string (UTF-8) or bytes. */
 export type Separator = string | Uint8Array;
 
+/** Receives the lines of {@link StreamReader.readLinesNow}. */
+export interface LineVisitor {
+  /**
+   * One line, `\n` included: `bytes[start, end)`, valid only during the call.
+   * Return false to stop after it.
+   */
+  onLine(bytes: Buffer, start: number, end: number): boolean;
+}
+
 /** The default `limit`: 64 KiB, as asyncio. */
 export const DEFAULT_LIMIT = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -212,6 +221,55 @@ export class StreamReader implements AsyncIterable<Buffer> {
   readLineNow(): Buffer | null {
     if (this.#busy || this.#exception !== undefined || this.#chunks.length === 0) return null;
     return this.#lineFrom(0);
+  }
+
+  /**
+   * Consumes every whole line already buffered, in order, handing each to
+   * `visitor.onLine(bytes, start, end)` without allocating: the line, its `\n`
+   * included, is `bytes[start, end)`. Stops, returning how many lines it
+   * handed over, when no whole line within the limit is left or after
+   * `onLine` returns false (that line is consumed). Never waits or throws
+   * for the reader's sake: EOF, a partial last line, an over-long line and
+   * errors are left for `readLine`, as with {@link readLineNow}.
+   *
+   * The bytes are the reader's own and are reused once `onLine` returns: copy
+   * what must outlive the call. `onLine` must not read from this reader.
+   * A line that straddles received chunks is copied into one Buffer first.
+   *
+   * This is {@link readLineNow} for servers that answer a pipelined burst
+   * line by line: it saves a Buffer object per line.
+   */
+  readLinesNow(visitor: LineVisitor): number {
+    if (this.#busy || this.#exception !== undefined) return 0;
+    const limit = this.#limit;
+    let count = 0;
+    while (this.#chunks.length > 0) {
+      const first = this.#chunks[0] as Buffer;
+      const start = this.#head;
+      const newline = first.indexOf(NEWLINE, start);
+      let bytes: Buffer;
+      let from: number;
+      let to: number;
+      if (newline !== -1) {
+        if (newline - start > limit) break;
+        bytes = first;
+        from = start;
+        to = newline + 1;
+        this.#size -= to - from;
+        if (to === first.length) this.#dropFirst();
+        else this.#head = to;
+      } else {
+        const line = this.#lineFrom(first.length - start);
+        if (line === null) break;
+        bytes = line;
+        from = 0;
+        to = line.length;
+      }
+      count++;
+      if (!visitor.onLine(bytes, from, to)) break;
+    }
+    this.#resumeIfDrained();
+    return count;
   }
 
   /** Takes a whole line within the limit whose `\n` lies at or after `from`, or returns null. */
@@ -429,11 +487,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
       this.#head += n;
     } else if (n === available) {
       result = this.#head === 0 ? first : first.subarray(this.#head);
-      // Emptied by length = 0, which frees the list's backing store (shift keeps it):
-      // an idle connection should hold no chunk list.
-      if (chunks.length === 1) chunks.length = 0;
-      else chunks.shift();
-      this.#head = 0;
+      this.#dropFirst();
     } else {
       result = Buffer.allocUnsafe(n);
       let copied = 0;
@@ -454,11 +508,25 @@ export class StreamReader implements AsyncIterable<Buffer> {
       }
     }
     this.#size -= n;
+    this.#resumeIfDrained();
+    return result;
+  }
+
+  /** Removes the first chunk, read to its end. */
+  #dropFirst(): void {
+    // Emptied by length = 0, which frees the list's backing store (shift keeps it):
+    // an idle connection should hold no chunk list.
+    if (this.#chunks.length === 1) this.#chunks.length = 0;
+    else this.#chunks.shift();
+    this.#head = 0;
+  }
+
+  /** Lets data in again once a paused reader is down to `limit` bytes. */
+  #resumeIfDrained(): void {
     if (this.#paused && this.#size <= this.#limit) {
       this.#paused = false;
       this.#transport?.resumeReading();
     }
-    return result;
   }
 
   /** Finds `sep` at or after logical offset `from`; returns its logical offset or -1. */
