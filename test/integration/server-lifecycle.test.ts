@@ -267,3 +267,51 @@ describe("Server lifecycle", () => {
     }
   });
 });
+
+describe("startServer handlers that are not async functions", () => {
+  /** Connects, half-closes, and returns what the server sent before closing. */
+  async function greeting(port: number): Promise<string> {
+    const { reader, writer } = await openConnection("127.0.0.1", port);
+    try {
+      writer.writeEof();
+      return (await withTimeout(readToEof(reader), WAIT_MS, "the server's close")).toString();
+    } finally {
+      writer.close();
+    }
+  }
+
+  test("a handler that returns at once has its connection closed after what it wrote", async () => {
+    const server = await startServer((_reader, writer) => writer.write("hi\n"), "127.0.0.1", 0);
+    try {
+      assert.equal(await greeting(serverPort(server)), "hi\n");
+      server.close();
+      await withTimeout(server.waitClosed(), WAIT_MS, "waitClosed");
+    } finally {
+      await shutDown(server);
+    }
+  });
+
+  test("a handler that returns a thenable is followed until it settles", async () => {
+    const release = deferred();
+    const server = await startServer(
+      (_reader, writer) => ({
+        then(onFulfilled: () => void) {
+          void release.promise.then(() => {
+            writer.write("late\n");
+            onFulfilled();
+          });
+        },
+      }),
+      "127.0.0.1",
+      0,
+    );
+    try {
+      const seen = greeting(serverPort(server));
+      assert.ok(await isPending(seen));
+      release.resolve();
+      assert.equal(await seen, "late\n");
+    } finally {
+      await shutDown(server);
+    }
+  });
+});
