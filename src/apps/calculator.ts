@@ -8,7 +8,7 @@
 import { type CalculatorOptions, CalculatorSession } from "../framing/calculator.js";
 import type { StreamReader } from "../streams/stream-reader.js";
 import type { AppWriter } from "./app-options.js";
-import { type LineAppOptions, serveSeedLines } from "./line-server.js";
+import { type LineAppOptions, type LineLoopEnd, serveSeedLines } from "./line-server.js";
 
 /** Options of {@link calculator}: the app's and the session's (`maxDigits`, `maxResultDigits`). */
 export interface CalculatorAppOptions extends LineAppOptions, CalculatorOptions {}
@@ -28,22 +28,20 @@ export interface CalculatorAppOptions extends LineAppOptions, CalculatorOptions 
  *
  * @throws {RangeError} (before anything is sent) for bad `maxDigits` / `maxResultDigits`.
  */
-export async function calculator(
+export function calculator(
   reader: StreamReader,
   writer: AppWriter,
   options: CalculatorAppOptions,
-): Promise<void> {
-  const session = new CalculatorSession({
-    maxDigits: options.maxDigits,
-    maxResultDigits: options.maxResultDigits,
-    reportNumbers: options.logger.enabled("debug"),
-  });
-  await serveSeedLines(
-    reader,
-    writer,
-    options,
-    (line) => session.handleLine(line),
-    (reply) => reply.numbers,
-    session.welcome,
-  );
+): Promise<LineLoopEnd> {
+  let session: CalculatorSession;
+  try {
+    session = new CalculatorSession({
+      maxDigits: options.maxDigits,
+      maxResultDigits: options.maxResultDigits,
+      reportNumbers: options.logger.enabled("debug"),
+    });
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return serveSeedLines(reader, writer, options, session, session.welcome);
 }

@@ -1,91 +1,66 @@
 /**
- * The slowloris guard of the line loop: a line that has begun must end in time.
+ * One timer for every line loop's slowloris guard.
  *
  * @module
  */
 
-import { TimeoutError } from "../errors.js";
-import type { StreamReader } from "../streams/stream-reader.js";
-
-/** Seconds as the messages write them: `30`, `0.5`. */
-function seconds(ms: number): string {
-  return String(ms / 1000);
+/** Something a {@link Sweeper} checks on each of its ticks. */
+export interface Swept {
+  /** Called every `period` ms while registered. */
+  sweep(): void;
 }
 
 /**
- * Fails a line loop's waiting read with a {@link TimeoutError} once a line has
- * stayed incomplete for `timeout` ms: bytes buffered without their `\n` while
- * the loop waits for the rest.
+ * Calls `sweep()` on every registered item every `period` ms, with one
+ * unref'd timer for all of them that runs only while some are registered.
  *
- * The reader has no "some bytes arrived" event, and arming a timer for each
- * line would put a timer on the hot path, so this is one timer per connection
- * that ticks every `timeout / 2` ms while it lives, and costs the loop two
- * field writes per wait. A partial line seen at one tick and still there, in
- * the same wait, two ticks later began at least `timeout` ago: the connection
- * is closed between `timeout` and 1.5 × `timeout` after the line's first
- * byte, never sooner. A line that ends ends the wait, so the next line is
- * measured from scratch.
- *
- * One imprecision: the reader does not say whether it is still discarding an
- * over-long line. The loop assumes so when the error left nothing buffered,
- * which is wrong only when that line's `\n` was the last byte received: then
- * a silence of `timeout` after it closes the connection as a line unfinished.
- *
- * Make one lazily, at the loop's first wait: a connection answered from one
- * burst never pays for it. The timer is unref'd; call {@link stop} when the
- * loop ends.
+ * The line loops share one per `lineTimeout` ({@link Sweeper.shared}): a timer
+ * per connection cost more memory than the rest of an idle line connection's
+ * state, and one tick over ten thousand idle connections costs less than a
+ * millisecond every `lineTimeout / 2`.
  */
-export class LineDeadline {
-  readonly #reader: StreamReader;
-  readonly #timeout: number;
-  readonly #timer: NodeJS.Timeout;
-  #wait = 0;
-  #waiting = false;
-  #discarding = false;
-  #seenWait = -1;
-  #ticks = 0;
+export class Sweeper {
+  static readonly #shared = new Map<number, Sweeper>();
+  readonly #period: number;
+  readonly #items = new Set<Swept>();
+  #timer: NodeJS.Timeout | undefined;
 
-  /** `timeout` in ms, > 0. */
-  constructor(reader: StreamReader, timeout: number) {
-    this.#reader = reader;
-    this.#timeout = timeout;
-    this.#timer = setTimeout(() => this.#tick(), Math.ceil(timeout / 2)).unref();
+  /** `period` in ms, > 0. */
+  constructor(period: number) {
+    this.#period = period;
   }
 
-  /**
-   * The loop starts waiting for a line. `discarding`: the reader is dropping
-   * the rest of an over-long line, which counts as a line begun although
-   * nothing is buffered.
-   */
-  begin(discarding: boolean): void {
-    this.#wait++;
-    this.#waiting = true;
-    this.#discarding = discarding;
+  /** The sweeper every caller with the same `period` shares. */
+  static shared(period: number): Sweeper {
+    let sweeper = Sweeper.#shared.get(period);
+    if (sweeper === undefined) {
+      sweeper = new Sweeper(period);
+      Sweeper.#shared.set(period, sweeper);
+    }
+    return sweeper;
   }
 
-  /** The wait ended: with a line, an error, or for the loop to write. */
-  end(): void {
-    this.#waiting = false;
+  /** How many items are registered. */
+  get size(): number {
+    return this.#items.size;
   }
 
-  /** Stops the timer. */
-  stop(): void {
-    clearTimeout(this.#timer);
+  /** Registers `item`; the timer starts with the first. */
+  add(item: Swept): void {
+    this.#items.add(item);
+    this.#timer ??= setInterval(() => this.#tick(), this.#period).unref();
+  }
+
+  /** Unregisters `item`; the timer stops with the last. */
+  delete(item: Swept): void {
+    this.#items.delete(item);
+    if (this.#items.size === 0 && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
   }
 
   #tick(): void {
-    if (this.#waiting && (this.#discarding || this.#reader.bufferedSize > 0)) {
-      if (this.#seenWait !== this.#wait) {
-        this.#seenWait = this.#wait;
-        this.#ticks = 0;
-      } else if (++this.#ticks >= 2) {
-        const message = `Connection closed: line not completed within ${seconds(this.#timeout)} s`;
-        this.#reader.setException(new TimeoutError(message));
-        return;
-      }
-    } else {
-      this.#seenWait = -1;
-    }
-    this.#timer.refresh();
+    for (const item of this.#items) item.sweep();
   }
 }

@@ -8,7 +8,12 @@
 import { lineEchoReply } from "../framing/line-echo.js";
 import type { StreamReader } from "../streams/stream-reader.js";
 import type { AppWriter } from "./app-options.js";
-import { type LineAppOptions, serveSeedLines } from "./line-server.js";
+import {
+  type LineAppOptions,
+  type LineHandler,
+  type LineLoopEnd,
+  serveSeedLines,
+} from "./line-server.js";
 
 /** Options of {@link lineEcho}. */
 export type LineEchoOptions = LineAppOptions;
@@ -25,10 +30,23 @@ export type LineEchoOptions = LineAppOptions;
  * `(HOST, PORT) --> LINE` for each echoed line, `(HOST, PORT) quit` at the end
  * (whatever ended it). A lost peer ends the connection quietly.
  */
-export async function lineEcho(
+export function lineEcho(
   reader: StreamReader,
   writer: AppWriter,
   options: LineEchoOptions,
-): Promise<void> {
-  await serveSeedLines(reader, writer, options, lineEchoReply, (reply) => reply.text);
+): Promise<LineLoopEnd> {
+  return serveSeedLines(reader, writer, options, new LineEcho());
+}
+
+/** The line echo as a {@link LineHandler}. */
+class LineEcho implements LineHandler {
+  closed = false;
+  logged: string | undefined;
+
+  answer(bytes: Buffer, start: number, end: number): Uint8Array {
+    const { reply, close, text } = lineEchoReply(bytes.subarray(start, end));
+    this.closed = close;
+    this.logged = text;
+    return reply;
+  }
 }

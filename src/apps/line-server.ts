@@ -5,18 +5,28 @@
  * @module
  */
 
-import { LimitOverrunError } from "../errors.js";
-import type { StreamReader } from "../streams/stream-reader.js";
+import { LimitOverrunError, TimeoutError } from "../errors.js";
+import type { LineVisitor, StreamReader } from "../streams/stream-reader.js";
 import { type AppOptions, type AppWriter, isConnectionLoss, isShutdown } from "./app-options.js";
-import { LineDeadline } from "./line-deadline.js";
+import { Sweeper, type Swept } from "./line-deadline.js";
+import type { Logger } from "./logger.js";
 import { peerOf, pythonAddress } from "./peer.js";
 
-/** A line server's answer to one line. */
-export interface LineReply {
-  /** Bytes to send back. */
-  reply: Uint8Array | string;
-  /** Close the connection after `reply`. */
-  close: boolean;
+/** What a line server does with each line: one per connection, it may keep state. */
+export interface LineHandler {
+  /**
+   * The reply to one line, `bytes[start, end)` without its `\n` (a `\r` before
+   * it is kept; the line apps strip it as Python's `rstrip()` does). The bytes
+   * are the reader's own and valid only during the call.
+   */
+  answer(bytes: Buffer, start: number, end: number): Uint8Array | string;
+  /** True once an answer was the connection's last (`quit`): it is sent, then the loop ends. */
+  readonly closed: boolean;
+  /**
+   * What the seed logs for the line just answered, as `(HOST, PORT) --> LINE`;
+   * undefined for none. Read only when debug logging is on.
+   */
+  readonly logged?: string | undefined;
 }
 
 /** Options of {@link serveLines}. */
@@ -44,8 +54,11 @@ export interface LineAppOptions extends AppOptions {
   lineTimeout?: number;
 }
 
-/** Why {@link serveLines} returned. */
-export type LineLoopEnd = "quit" | "eof" | "shutdown";
+/**
+ * Why {@link serveLines} returned; `"lost"` (the peer went away) only from
+ * {@link serveSeedLines}, where serveLines rejects.
+ */
+export type LineLoopEnd = "quit" | "eof" | "shutdown" | "lost";
 
 const NEWLINE = 0x0a;
 
@@ -57,20 +70,18 @@ export function lineTooLong(limit: number): Buffer {
   return Buffer.from(`ERROR. Line too long (more than ${limit} bytes)\r\n`, "latin1");
 }
 
-/** Replies batched from one burst of buffered lines are written early past this many bytes. */
+/** Replies batched from one burst of buffered lines are written, and drained, past this many bytes. */
 const BATCH_BYTES = 64 * 1024;
 
 /**
- * Reads lines with `reader.readLine()` and writes `handleLine(line)`'s reply to
- * each.
+ * Reads lines from `reader` and writes `handler.answer()`'s reply to each.
  *
- * `handleLine` gets the line without its `\n` (a `\r` before it is kept; the
- * line apps strip it as Python's `rstrip()` does). A last line that ends at
- * EOF without `\n` is answered too, as Python's `readline()` returns it.
+ * A last line that ends at EOF without `\n` is answered too, as Python's
+ * `readline()` returns it.
  *
  * Replies are batched: every line already buffered (a client that pipelines)
- * is answered synchronously through `reader.readLineNow()`, and the replies go
- * out in one write when the buffer holds no whole line any more, or every
+ * is answered synchronously through `reader.readLinesNow()`, and the replies
+ * go out in one write when the buffer holds no whole line any more, or every
  * 64 KiB. An interactive client still gets each reply at once. After each
  * write the loop awaits `drain()`, so a client that does not read cannot make
  * the server buffer without bound.
@@ -78,142 +89,255 @@ const BATCH_BYTES = 64 * 1024;
  * - A line longer than the limit gets {@link lineTooLong}'s error line and is
  *   discarded whole (the reader drops the rest of it as it arrives); the loop
  *   goes on with the next line.
- * - Returns `"quit"` after a reply with `close: true`, `"eof"` when the peer
- *   half-closed and every line was answered, `"shutdown"` when `signal` aborted
- *   while the loop waited for data. Every reply is written before it returns.
+ * - Returns `"quit"` after an answer that set `handler.closed`, `"eof"` when
+ *   the peer half-closed and every line was answered, `"shutdown"` when
+ *   `signal` aborted while the loop waited for data. Every reply is written
+ *   before it returns.
  * - Rejects with a `TimeoutError` when a line outlives `lineTimeout`, after
  *   writing the replies to the lines before it.
  * - Other read errors (a reset connection) and a rejected `drain()` reject.
  *
- * @throws {RangeError} for a `lineTimeout` that is not an integer >= 0.
+ * Rejects with a `RangeError` for a `lineTimeout` that is not an integer >= 0.
  */
-export async function serveLines(
+export function serveLines(
   reader: StreamReader,
   writer: AppWriter,
-  handleLine: (line: Buffer) => LineReply,
+  handler: LineHandler,
   options: ServeLinesOptions = {},
 ): Promise<LineLoopEnd> {
-  const limit = Math.min(options.limit ?? reader.limit, reader.limit);
-  const lineTimeout = options.lineTimeout ?? 0;
-  if (!Number.isSafeInteger(lineTimeout) || lineTimeout < 0) {
-    throw new RangeError(`Invalid lineTimeout: must be an integer >= 0, got ${lineTimeout}`);
-  }
-  let deadline: LineDeadline | undefined;
-  let discarding = false;
-  const readOptions = options.signal === undefined ? undefined : { signal: options.signal };
-  let tooLong: Buffer | undefined;
-  // Replies of one burst, written at once: strings are joined as they come (the
-  // calculator's replies, measured cheaper than a Buffer each), bytes kept apart.
-  const parts: Uint8Array[] = [];
-  let text = "";
-  let batchBytes = 0;
-  const queue = (reply: Uint8Array | string) => {
-    if (typeof reply === "string") {
-      text += reply;
-    } else {
-      if (text !== "") parts.push(Buffer.from(text, "utf8"));
-      text = "";
-      parts.push(reply);
-    }
-    batchBytes += reply.length;
-  };
-  const flush = (): boolean => {
-    if (batchBytes === 0) return false;
-    if (parts.length === 0) {
-      writer.write(text);
-    } else {
-      if (text !== "") parts.push(Buffer.from(text, "utf8"));
-      // One copy into one write costs less than a writev of many small buffers.
-      writer.write(parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts));
-    }
-    parts.length = 0;
-    text = "";
-    batchBytes = 0;
-    return true;
-  };
+  let loop: LineLoop;
   try {
-    for (;;) {
-      let line = reader.readLineNow();
-      if (line === null || batchBytes >= BATCH_BYTES) {
-        if (flush()) await writer.drain();
-        if (line === null) {
-          // Only the waits pay for the deadline: bursts go through readLineNow above.
-          if (lineTimeout > 0)
-            (deadline ??= new LineDeadline(reader, lineTimeout)).begin(discarding);
-          try {
-            line = await reader.readLine(readOptions);
-          } catch (error) {
-            deadline?.end();
-            if (error instanceof LimitOverrunError) {
-              // Nothing left buffered: the reader is still dropping the rest of that line.
-              discarding = reader.bufferedSize === 0;
-              tooLong ??= lineTooLong(limit);
-              queue(tooLong);
-              continue;
-            }
-            if (isShutdown(error, options.signal)) return "shutdown";
-            throw error;
-          }
-          deadline?.end();
-        }
-      }
-      if (line.length === 0) return "eof";
-      discarding = false;
-      const end = line[line.length - 1] === NEWLINE ? line.length - 1 : line.length;
-      if (end > limit) {
-        tooLong ??= lineTooLong(limit);
-        queue(tooLong);
-        continue;
-      }
-      const answer = handleLine(end === line.length ? line : line.subarray(0, end));
-      queue(answer.reply);
-      if (answer.close) return "quit";
-    }
-  } finally {
-    deadline?.stop();
-    flush();
+    loop = new LineLoop(reader, writer, handler, options, undefined, false);
+  } catch (error) {
+    return Promise.reject(error);
   }
+  return loop.run();
 }
 
 /**
  * Serves one connection of a seed-002 line app: sends `welcome` (if any), runs
- * {@link serveLines} with `handleLine`, and ends quietly when the peer goes away.
+ * {@link serveLines} with `handler`, and ends quietly when the peer goes away.
  *
  * Logs at debug level, as the seed prints: `Received connection from (...)`,
- * `(HOST, PORT) --> LINE` for each reply whose `logged(reply)` names a line,
- * and `(HOST, PORT) quit` at the end, whatever ended it. Nothing is formatted
- * when debug is off.
+ * `(HOST, PORT) --> LINE` for each line whose answer left `handler.logged`
+ * set, and `(HOST, PORT) quit` at the end, whatever ended it. Nothing is
+ * formatted when debug is off.
  */
-export async function serveSeedLines<R extends LineReply>(
+export function serveSeedLines(
   reader: StreamReader,
   writer: AppWriter,
   options: LineAppOptions,
-  handleLine: (line: Buffer) => R,
-  logged: (reply: R) => string | undefined,
+  handler: LineHandler,
   welcome?: Uint8Array,
-): Promise<void> {
+): Promise<LineLoopEnd> {
   const { logger } = options;
-  const debug = logger.enabled("debug");
-  const address = debug ? pythonAddress(peerOf(writer)) : "";
-  if (debug) logger.debug(`Received connection from ${address}`);
-  const handle = debug
-    ? (line: Buffer): R => {
-        const reply = handleLine(line);
-        const text = logged(reply);
-        if (text !== undefined) logger.debug(`${address} --> ${text}`);
-        return reply;
-      }
-    : handleLine;
+  let loop: LineLoop;
   try {
-    if (welcome !== undefined) {
-      writer.write(welcome);
-      await writer.drain();
-    }
-    await serveLines(reader, writer, handle, options);
+    // Made before anything is sent, so that bad options send nothing.
+    const log = logger.enabled("debug")
+      ? { logger, address: pythonAddress(peerOf(writer)) }
+      : undefined;
+    loop = new LineLoop(reader, writer, handler, options, log, true);
+    if (log !== undefined) logger.debug(`Received connection from ${log.address}`);
   } catch (error) {
-    if (!isConnectionLoss(error)) throw error;
-    if (debug) logger.debug(`${address} connection lost: ${(error as Error).message}`);
-  } finally {
-    if (debug) logger.debug(`${address} quit`);
+    return Promise.reject(error);
+  }
+  if (welcome !== undefined) writer.write(welcome);
+  return loop.run(welcome !== undefined);
+}
+
+/** Seconds as the messages write them: `30`, `0.5`. */
+function seconds(ms: number): string {
+  return String(ms / 1000);
+}
+
+/**
+ * One connection's line loop: the state of {@link serveLines} in one object,
+ * so that an idle connection keeps one async frame and no closures.
+ *
+ * The slowloris guard is a {@link Sweeper} shared by every loop with the same
+ * `lineTimeout`, ticking every `lineTimeout / 2`: a partial line seen at one
+ * tick and still there, in the same wait, two ticks later began at least
+ * `lineTimeout` ago. Only the waits pay for it (two field writes each); bursts
+ * answered from the buffer do not.
+ *
+ * One imprecision: the reader does not say whether it is still discarding an
+ * over-long line. The loop assumes so when the error left nothing buffered,
+ * which is wrong only when that line's `\n` was the last byte received: then
+ * a silence of `lineTimeout` after it closes the connection as a line unfinished.
+ */
+class LineLoop implements LineVisitor, Swept {
+  readonly #reader: StreamReader;
+  readonly #writer: AppWriter;
+  readonly #handler: LineHandler;
+  // Shared by every connection of a server, and passed as is to readLine (for its signal).
+  readonly #options: ServeLinesOptions;
+  readonly #limit: number;
+  readonly #log: { logger: Logger; address: string } | undefined;
+  /** serveSeedLines: a lost peer ends the loop quietly, and the end is logged. */
+  readonly #seed: boolean;
+  // Replies of one burst, written at once: strings are joined as they come (the
+  // calculator's replies, measured cheaper than a Buffer each), bytes kept apart.
+  #text = "";
+  #parts: Uint8Array[] | undefined;
+  #batchBytes = 0;
+  #quit = false;
+  #full = false;
+  #tooLong: Buffer | undefined;
+  // The slowloris guard's view of the current wait.
+  #sweeper: Sweeper | undefined;
+  #wait = 0;
+  #waiting = false;
+  #discarding = false;
+  #seenWait = -1;
+  #ticks = 0;
+
+  constructor(
+    reader: StreamReader,
+    writer: AppWriter,
+    handler: LineHandler,
+    options: ServeLinesOptions,
+    log: { logger: Logger; address: string } | undefined,
+    seed: boolean,
+  ) {
+    const lineTimeout = options.lineTimeout ?? 0;
+    if (!Number.isSafeInteger(lineTimeout) || lineTimeout < 0) {
+      throw new RangeError(`Invalid lineTimeout: must be an integer >= 0, got ${lineTimeout}`);
+    }
+    this.#reader = reader;
+    this.#writer = writer;
+    this.#handler = handler;
+    this.#options = options;
+    this.#limit = Math.min(options.limit ?? reader.limit, reader.limit);
+    this.#log = log;
+    this.#seed = seed;
+  }
+
+  /** The loop; `drainFirst`: something was written before it (a welcome line). */
+  async run(drainFirst = false): Promise<LineLoopEnd> {
+    const reader = this.#reader;
+    try {
+      if (drainFirst) await this.#writer.drain();
+      for (;;) {
+        reader.readLinesNow(this);
+        if (this.#quit) return "quit";
+        // A burst that stopped at BATCH_BYTES has lines still buffered: drain, then go on.
+        const full = this.#full;
+        this.#full = false;
+        if (this.#flush()) await this.#writer.drain();
+        if (full) continue;
+        let line: Buffer;
+        this.#beginWait();
+        try {
+          line = await reader.readLine(this.#options);
+        } catch (error) {
+          this.#waiting = false;
+          if (error instanceof LimitOverrunError) {
+            // Nothing left buffered: the reader is still dropping the rest of that line.
+            this.#discarding = reader.bufferedSize === 0;
+            this.#queue((this.#tooLong ??= lineTooLong(this.#limit)));
+            continue;
+          }
+          if (isShutdown(error, this.#options.signal)) return "shutdown";
+          throw error;
+        }
+        this.#waiting = false;
+        if (line.length === 0) return "eof";
+        this.onLine(line, 0, line.length);
+        if (this.#quit) return "quit";
+      }
+    } catch (error) {
+      if (!this.#seed || !isConnectionLoss(error)) throw error;
+      this.#debug(`connection lost: ${(error as Error).message}`);
+      return "lost";
+    } finally {
+      this.#sweeper?.delete(this);
+      this.#flush();
+      if (this.#seed) this.#debug("quit");
+    }
+  }
+
+  /** Logs `(HOST, PORT) MESSAGE` at debug level, when it is on. */
+  #debug(message: string): void {
+    if (this.#log !== undefined) this.#log.logger.debug(`${this.#log.address} ${message}`);
+  }
+
+  /** Answers one line, `\n` included unless it ended at EOF; false to stop a burst. */
+  onLine(bytes: Buffer, start: number, end: number): boolean {
+    this.#discarding = false;
+    if (end > start && bytes[end - 1] === NEWLINE) end--;
+    if (end - start > this.#limit) {
+      this.#queue((this.#tooLong ??= lineTooLong(this.#limit)));
+    } else {
+      const handler = this.#handler;
+      this.#queue(handler.answer(bytes, start, end));
+      if (this.#log !== undefined) {
+        const { logged } = handler;
+        if (logged !== undefined) this.#debug(`--> ${logged}`);
+      }
+      if (handler.closed) {
+        this.#quit = true;
+        return false;
+      }
+    }
+    if (this.#batchBytes < BATCH_BYTES) return true;
+    this.#full = true;
+    return false;
+  }
+
+  /** The slowloris guard's tick; see the class comment. */
+  sweep(): void {
+    if (this.#waiting && (this.#discarding || this.#reader.bufferedSize > 0)) {
+      if (this.#seenWait !== this.#wait) {
+        this.#seenWait = this.#wait;
+        this.#ticks = 0;
+      } else if (++this.#ticks >= 2) {
+        const timeout = seconds(this.#options.lineTimeout ?? 0);
+        const message = `Connection closed: line not completed within ${timeout} s`;
+        this.#reader.setException(new TimeoutError(message));
+      }
+    } else {
+      this.#seenWait = -1;
+    }
+  }
+
+  #beginWait(): void {
+    const lineTimeout = this.#options.lineTimeout ?? 0;
+    if (lineTimeout === 0) return;
+    if (this.#sweeper === undefined) {
+      this.#sweeper = Sweeper.shared(Math.ceil(lineTimeout / 2));
+      this.#sweeper.add(this);
+    }
+    this.#wait++;
+    this.#waiting = true;
+  }
+
+  #queue(reply: Uint8Array | string): void {
+    if (typeof reply === "string") {
+      this.#text += reply;
+    } else {
+      const parts = (this.#parts ??= []);
+      if (this.#text !== "") parts.push(Buffer.from(this.#text, "utf8"));
+      this.#text = "";
+      parts.push(reply);
+    }
+    this.#batchBytes += reply.length;
+  }
+
+  /** Writes the queued replies; false when there were none. */
+  #flush(): boolean {
+    if (this.#batchBytes === 0) return false;
+    const parts = this.#parts;
+    if (parts === undefined || parts.length === 0) {
+      this.#writer.write(this.#text);
+    } else {
+      if (this.#text !== "") parts.push(Buffer.from(this.#text, "utf8"));
+      // One copy into one write costs less than a writev of many small buffers.
+      this.#writer.write(parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts));
+      parts.length = 0;
+    }
+    this.#text = "";
+    this.#batchBytes = 0;
+    return true;
   }
 }

@@ -153,6 +153,7 @@ export class CalculatorSession {
   readonly #reportNumbers: boolean;
   #mode: CalculatorMode = "sum";
   #closed = false;
+  #logged: string | undefined;
 
   /**
    * @throws {TypeError} when an option is not a number.
@@ -178,42 +179,73 @@ export class CalculatorSession {
   }
 
   /**
+   * What the seed logs for the line last answered (`--> LINE`): the line
+   * decoded, trailing whitespace stripped, when it was not a command and was
+   * UTF-8; undefined otherwise and with `reportNumbers: false`.
+   */
+  get logged(): string | undefined {
+    return this.#logged;
+  }
+
+  /**
    * Handles one line (the bytes before `\n`) and says what to send back.
    *
    * @throws {Error} when called after `quit` closed the session.
    */
   handleLine(line: Uint8Array): CalculatorReply {
+    const reply = this.answer(line, 0, line.length);
+    const numbers = this.#logged;
+    return numbers === undefined
+      ? { reply, close: this.#closed }
+      : { reply, close: this.#closed, numbers };
+  }
+
+  /**
+   * {@link handleLine} for the line `bytes[start, end)`, returning only the
+   * reply: {@link closed} and {@link logged} tell the rest. Allocates nothing
+   * but the reply for a line of plain numbers.
+   *
+   * @throws {Error} when called after `quit` closed the session.
+   */
+  answer(bytes: Uint8Array, start: number, end: number): string {
     if (this.#closed) throw new Error("Cannot handle line: the session was closed by quit");
-    const fast = this.#fast(line);
-    if (fast !== undefined) return fast;
+    this.#logged = undefined;
+    const fast = this.#fast(bytes, start, end);
+    if (fast !== undefined) {
+      if (this.#reportNumbers) {
+        this.#logged = rstrip(
+          Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1"),
+        );
+      }
+      return fast;
+    }
     let text: string;
     try {
-      text = rstrip(UTF8.decode(line));
+      text = rstrip(UTF8.decode(bytes.subarray(start, end)));
     } catch {
-      return { reply: NOT_INTEGERS, close: false };
+      return NOT_INTEGERS;
     }
     if (text === "quit") {
       this.#closed = true;
-      return { reply: QUIT, close: true };
+      return QUIT;
     }
     if (text === "sum" || text === "product") {
       this.#mode = text;
-      return { reply: text === "sum" ? TO_SUM : TO_PRODUCT, close: false };
+      return text === "sum" ? TO_SUM : TO_PRODUCT;
     }
-    const reply = this.#calculate(text);
-    return this.#reportNumbers ? { reply, close: false, numbers: text } : { reply, close: false };
+    if (this.#reportNumbers) this.#logged = text;
+    return this.#calculate(text);
   }
 
   // Measured fast path (the calculator's hot spot in `npm run bench`): plain ASCII
   // numbers whose result fits a double exactly are computed from the bytes, with no
   // decoding, splitting or bigint. Anything else (commands, errors, big numbers,
   // other whitespace) returns undefined and takes the general path, which decides.
-  #fast(line: Uint8Array): CalculatorReply | undefined {
+  #fast(line: Uint8Array, start: number, end: number): string | undefined {
     const product = this.#mode === "product";
     const maxDigits = Math.min(FAST_DIGITS, this.#maxDigits);
-    const end = line.length;
     let acc = product ? 1 : 0;
-    let i = 0;
+    let i = start;
     for (;;) {
       while (i < end && isFastSpace(line[i] as number)) i++;
       let negative = false;
@@ -225,7 +257,7 @@ export class CalculatorSession {
         if (byte >= ZERO && byte <= NINE) {
           value = value * 10 + (byte - ZERO);
           digits++;
-        } else if (!(byte === UNDERSCORE && digits > 0 && isDigit(line[i + 1]))) {
+        } else if (!(byte === UNDERSCORE && digits > 0 && i + 1 < end && isDigit(line[i + 1]))) {
           break;
         }
         i++;
@@ -242,10 +274,9 @@ export class CalculatorSession {
     // `${-0}` is "0", as Python prints int("-0").
     const result = `${acc}`;
     if (result.length - (acc < 0 ? 1 : 0) > this.#maxResultDigits) return undefined;
-    const label = product ? "Product" : "Sum";
-    const reply = `${label} of input numbers: '${result}'\r\n`;
-    if (!this.#reportNumbers) return { reply, close: false };
-    return { reply, close: false, numbers: rstrip(Buffer.from(line).toString("latin1")) };
+    return product
+      ? `Product of input numbers: '${result}'\r\n`
+      : `Sum of input numbers: '${result}'\r\n`;
   }
 
   #calculate(text: string): string {

@@ -37,9 +37,10 @@ ${COMMON_HELP}`;
 async function run(args: string[], context: CommandContext): Promise<number> {
   const { values } = parseCommandArgs({ args, options: OPTIONS });
   const maxDigits = parseSize(values["max-digits"], "--max-digits", PYTHON_INT_MAX_STR_DIGITS);
-  return runLineServer(values, context, "calc", (reader, writer, options) =>
-    calculator(reader, writer, { ...options, maxDigits, maxResultDigits: maxDigits }),
-  );
+  return runLineServer(values, context, "calc", calculator, {
+    maxDigits,
+    maxResultDigits: maxDigits,
+  });
 }
 
 /** `asyncnet calc-server`. */

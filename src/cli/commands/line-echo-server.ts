@@ -24,7 +24,7 @@ ${COMMON_HELP}`;
 
 async function run(args: string[], context: CommandContext): Promise<number> {
   const { values } = parseCommandArgs({ args, options: LINE_SERVER_OPTIONS });
-  return runLineServer(values, context, "line_echo", lineEcho);
+  return runLineServer(values, context, "line_echo", lineEcho, {});
 }
 
 /** `asyncnet line-echo-server`. */

@@ -67,12 +67,15 @@ prints: Received connection from ('HOST', PORT), ('HOST', PORT) --> LINE,
 
 ${SERVER_NOTES}`;
 
+/** The options a line server's app gets: the flags' and the app's own `extra`. */
+export type LineServerAppOptions<E> = LineAppOptions & { limit: number; signal: AbortSignal } & E;
+
 /** The per-connection app of a line server. */
-export type LineApp = (
+export type LineApp<E> = (
   reader: StreamReader,
   writer: StreamWriter,
-  options: LineAppOptions & { limit: number; signal: AbortSignal },
-) => Promise<void>;
+  options: LineServerAppOptions<E>,
+) => Promise<unknown>;
 
 /** The parsed values of {@link LINE_SERVER_OPTIONS}. */
 export type LineServerValues = {
@@ -81,13 +84,15 @@ export type LineServerValues = {
 
 /**
  * Starts a line server from parsed flags: `Server up, running, ...` at info,
- * then the listening addresses, then serves until a signal.
+ * then the listening addresses, then serves until a signal. Each connection
+ * runs `app` with the flags' options and `extra`.
  */
-export async function runLineServer(
+export async function runLineServer<E extends object>(
   values: LineServerValues,
   context: CommandContext,
   name: string,
-  app: LineApp,
+  app: LineApp<E>,
+  extra: E,
 ): Promise<number> {
   const host = parseHost(values.host ?? "localhost");
   const port = parsePort(values.port ?? String(LINE_SERVER_PORT));
@@ -99,7 +104,9 @@ export async function runLineServer(
   );
   const limits = parseServerLimits(values);
   const { options: limitOptions, drops } = limitServerOptions(limits, context.logger);
-  const options = {
+  // One options object for every connection.
+  const options: LineServerAppOptions<E> = {
+    ...extra,
     logger: context.logger.child(name),
     limit,
     lineTimeout,

@@ -1,5 +1,6 @@
 /** Test doubles for the apps: a writer that records, a logger that records. */
 
+import type { LineHandler } from "../../../src/apps/line-server.js";
 import { Logger, type LogLevel } from "../../../src/apps/logger.js";
 import { StreamReader } from "../../../src/streams/stream-reader.js";
 
@@ -59,4 +60,19 @@ export function fedReader(chunks: readonly (string | Uint8Array)[], eof = true, 
   }
   if (eof) reader.feedEof();
   return reader;
+}
+
+/** A line handler that answers `<LINE>` (latin1) for each line, and closes after `bye`. */
+export function bracketHandler(): LineHandler & { closed: boolean; lines: number } {
+  return {
+    closed: false,
+    lines: 0,
+    logged: undefined,
+    answer(bytes: Buffer, start: number, end: number): Buffer {
+      const text = bytes.toString("latin1", start, end);
+      this.lines++;
+      this.closed = text === "bye";
+      return Buffer.from(`<${text}>`, "latin1");
+    },
+  };
 }

@@ -1,15 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type LineReply, serveLines } from "../../../src/apps/line-server.js";
+import { serveLines } from "../../../src/apps/line-server.js";
 import { TimeoutError } from "../../../src/errors.js";
 import { StreamReader } from "../../../src/streams/stream-reader.js";
 import { withTimeout } from "../../helpers/with-timeout.js";
-import { FakeWriter, fedReader } from "./fakes.js";
-
-function bracket(line: Buffer): LineReply {
-  return { reply: Buffer.from(`<${line.toString("latin1")}>`, "latin1"), close: false };
-}
+import { bracketHandler, FakeWriter, fedReader } from "./fakes.js";
 
 /** serveLines' outcome: its end, or the error it rejected with. */
 function outcome(promise: Promise<string>): Promise<string | Error> {
@@ -30,7 +26,9 @@ describe("serveLines with lineTimeout", () => {
   test("rejects with a TimeoutError when a line stays unfinished, after answering the lines before it", async () => {
     const reader = fedReader(["one\ntwo\npar"], false);
     const writer = new FakeWriter();
-    const result = await outcome(serveLines(reader, writer, bracket, { lineTimeout: 100 }));
+    const result = await outcome(
+      serveLines(reader, writer, bracketHandler(), { lineTimeout: 100 }),
+    );
     assertLineTimeout(result, "0.1");
     assert.equal(writer.text(), "<one><two>");
   });
@@ -38,7 +36,7 @@ describe("serveLines with lineTimeout", () => {
   test("a line that begins while the loop waits is timed too", async () => {
     const reader = fedReader([], false);
     const writer = new FakeWriter();
-    const loop = outcome(serveLines(reader, writer, bracket, { lineTimeout: 100 }));
+    const loop = outcome(serveLines(reader, writer, bracketHandler(), { lineTimeout: 100 }));
     await sleep(30);
     reader.feedData(Buffer.from("x"));
     assertLineTimeout(await loop, "0.1");
@@ -48,7 +46,9 @@ describe("serveLines with lineTimeout", () => {
   test("counts the rest of an over-long line being discarded as a line begun", async () => {
     const reader = fedReader(["x".repeat(20)], false, 8);
     const writer = new FakeWriter();
-    const result = await outcome(serveLines(reader, writer, bracket, { lineTimeout: 100 }));
+    const result = await outcome(
+      serveLines(reader, writer, bracketHandler(), { lineTimeout: 100 }),
+    );
     assertLineTimeout(result, "0.1");
     assert.equal(writer.text(), "ERROR. Line too long (more than 8 bytes)\r\n");
   });
@@ -56,7 +56,7 @@ describe("serveLines with lineTimeout", () => {
   test("does not time the silence between lines", async () => {
     const reader = fedReader(["a\n"], false);
     const writer = new FakeWriter();
-    const loop = outcome(serveLines(reader, writer, bracket, { lineTimeout: 50 }));
+    const loop = outcome(serveLines(reader, writer, bracketHandler(), { lineTimeout: 50 }));
     await sleep(300); // six timeouts without a byte
     reader.feedData(Buffer.from("b\n"));
     reader.feedEof();
@@ -67,7 +67,7 @@ describe("serveLines with lineTimeout", () => {
   test("answers a line that ends in time and times the next one afresh", async () => {
     const reader = fedReader(["he"], false);
     const writer = new FakeWriter();
-    const loop = outcome(serveLines(reader, writer, bracket, { lineTimeout: 1000 }));
+    const loop = outcome(serveLines(reader, writer, bracketHandler(), { lineTimeout: 1000 }));
     await sleep(50);
     reader.feedData(Buffer.from("llo\nwor"));
     await sleep(50);
@@ -81,7 +81,7 @@ describe("serveLines with lineTimeout", () => {
     const reader = new StreamReader();
     reader.feedData(Buffer.from("slow"));
     const writer = new FakeWriter();
-    const loop = outcome(serveLines(reader, writer, bracket, { lineTimeout: 0 }));
+    const loop = outcome(serveLines(reader, writer, bracketHandler(), { lineTimeout: 0 }));
     await sleep(100);
     reader.feedEof();
     assert.equal(await loop, "eof");
@@ -91,7 +91,7 @@ describe("serveLines with lineTimeout", () => {
   test("refuses a lineTimeout that is not an integer >= 0", async () => {
     for (const lineTimeout of [-1, 0.5, Number.NaN]) {
       await assert.rejects(
-        serveLines(fedReader([]), new FakeWriter(), bracket, { lineTimeout }),
+        serveLines(fedReader([]), new FakeWriter(), bracketHandler(), { lineTimeout }),
         (error) => error instanceof RangeError && /Invalid lineTimeout/.test(error.message),
       );
     }

@@ -1,15 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { type LineReply, lineTooLong, serveLines } from "../../../src/apps/line-server.js";
+import { lineTooLong, serveLines } from "../../../src/apps/line-server.js";
 import { StreamReader } from "../../../src/streams/stream-reader.js";
-import { FakeWriter, fedReader } from "./fakes.js";
-
-/** Answers `<LINE>` for each line, and closes on `bye`. */
-function bracket(line: Buffer): LineReply {
-  const text = line.toString("latin1");
-  return { reply: Buffer.from(`<${text}>`, "latin1"), close: text === "bye" };
-}
+import { bracketHandler, FakeWriter, fedReader } from "./fakes.js";
 
 const LIMIT = 8;
 const TOO_LONG = `ERROR. Line too long (more than ${LIMIT} bytes)\r\n`;
@@ -60,7 +54,7 @@ describe("serveLines", () => {
     test(name, async () => {
       const reader = new StreamReader({ limit: LIMIT });
       const writer = new FakeWriter();
-      const done = serveLines(reader, writer, bracket);
+      const done = serveLines(reader, writer, bracketHandler());
       for (const chunk of chunks) {
         reader.feedData(Buffer.from(chunk, "latin1"));
         await new Promise((resolve) => setImmediate(resolve));
@@ -74,7 +68,7 @@ describe("serveLines", () => {
   test("applies a limit option smaller than the reader's", async () => {
     const writer = new FakeWriter();
     const reader = fedReader(["12345\n123456\n"]);
-    assert.equal(await serveLines(reader, writer, bracket, { limit: 5 }), "eof");
+    assert.equal(await serveLines(reader, writer, bracketHandler(), { limit: 5 }), "eof");
     assert.equal(writer.text(), `<12345>${lineTooLong(5).toString()}`);
   });
 
@@ -84,7 +78,7 @@ describe("serveLines", () => {
     const writer = new FakeWriter();
     shutdown.abort();
     assert.equal(
-      await serveLines(reader, writer, bracket, { signal: shutdown.signal }),
+      await serveLines(reader, writer, bracketHandler(), { signal: shutdown.signal }),
       "shutdown",
     );
     assert.equal(writer.text(), "<a><b>");
@@ -94,7 +88,7 @@ describe("serveLines", () => {
     const shutdown = new AbortController();
     const reader = new StreamReader();
     const writer = new FakeWriter();
-    const done = serveLines(reader, writer, bracket, { signal: shutdown.signal });
+    const done = serveLines(reader, writer, bracketHandler(), { signal: shutdown.signal });
     reader.feedData(Buffer.from("one\n"));
     await new Promise((resolve) => setImmediate(resolve));
     shutdown.abort();
@@ -104,7 +98,7 @@ describe("serveLines", () => {
 
   test("sends the replies to pipelined lines in one write", async () => {
     const writer = new FakeWriter();
-    await serveLines(fedReader(["a\nb\nc\n"]), writer, bracket);
+    await serveLines(fedReader(["a\nb\nc\n"]), writer, bracketHandler());
     assert.equal(writer.text(), "<a><b><c>");
     assert.equal(writer.writes, 1);
   });
@@ -112,7 +106,7 @@ describe("serveLines", () => {
   test("does not hold back a reply while the next line is incomplete", async () => {
     const reader = fedReader(["a\nb\npart"], false);
     const writer = new FakeWriter();
-    const done = serveLines(reader, writer, bracket);
+    const done = serveLines(reader, writer, bracketHandler());
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(writer.text(), "<a><b>");
@@ -124,7 +118,7 @@ describe("serveLines", () => {
 
   test("rejects with the connection's error", async () => {
     const reader = new StreamReader();
-    const done = serveLines(reader, new FakeWriter(), bracket);
+    const done = serveLines(reader, new FakeWriter(), bracketHandler());
     reader.setException(new Error("reset"));
     await assert.rejects(done, /reset/);
   });
@@ -137,7 +131,7 @@ describe("serveLines", () => {
         async (pieces, cuts) => {
           const bytes = Buffer.from(pieces.join(""), "latin1");
           const whole = new FakeWriter();
-          await serveLines(fedReader([bytes], true, LIMIT), whole, bracket);
+          await serveLines(fedReader([bytes], true, LIMIT), whole, bracketHandler());
           const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort(
             (a, b) => a - b,
           );
@@ -149,7 +143,7 @@ describe("serveLines", () => {
           }
           const split = new FakeWriter();
           const reader = new StreamReader({ limit: LIMIT });
-          const done = serveLines(reader, split, bracket);
+          const done = serveLines(reader, split, bracketHandler());
           for (const chunk of chunks) {
             reader.feedData(chunk);
             await Promise.resolve();
