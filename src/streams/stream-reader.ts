@@ -73,7 +73,6 @@ export class StreamReader implements AsyncIterable<Buffer> {
   #wantOptions: ReadOptions | undefined;
   #signal: AbortSignal | undefined;
   #waitSignal: AbortSignal | undefined;
-  #onAbort: (() => void) | undefined;
   #transport: Transport | undefined;
   #paused = false;
   #discardingLine = false;
@@ -454,25 +453,39 @@ export class StreamReader implements AsyncIterable<Buffer> {
     else resolve(then === undefined ? value : then());
   }
 
-  // One listener per signal for the reader's life (until EOF), not one per wait:
-  // a server passes the same shutdown signal to every read, and adding and
-  // removing a listener on each wait showed in the profile.
+  // One listener per signal for every reader, not one per reader or per wait: a
+  // server passes the same shutdown signal to every read, adding and removing a
+  // listener on each wait showed in the profile, and a listener per reader (its
+  // entry and closure) was a tenth of an idle stream connection's heap. A reader
+  // stays registered with the signal it last waited on until EOF or an error.
+  static readonly #readersBySignal = new WeakMap<AbortSignal, Set<StreamReader>>();
+
   #listen(signal: AbortSignal): void {
     this.#unlisten();
     this.#signal = signal;
-    signal.addEventListener("abort", (this.#onAbort ??= () => this.#aborted()), { once: true });
+    let readers = StreamReader.#readersBySignal.get(signal);
+    if (readers === undefined) {
+      const all = new Set<StreamReader>();
+      readers = all;
+      StreamReader.#readersBySignal.set(signal, all);
+      signal.addEventListener(
+        "abort",
+        () => {
+          for (const reader of all) reader.#aborted(signal);
+        },
+        { once: true },
+      );
+    }
+    readers.add(this);
   }
 
   #unlisten(): void {
-    if (this.#signal !== undefined && this.#onAbort !== undefined) {
-      this.#signal.removeEventListener("abort", this.#onAbort);
-    }
+    if (this.#signal !== undefined) StreamReader.#readersBySignal.get(this.#signal)?.delete(this);
     this.#signal = undefined;
   }
 
-  #aborted(): void {
-    const signal = this.#signal;
-    if (signal !== undefined && this.#waitSignal === signal) this.#settle(abortReason(signal));
+  #aborted(signal: AbortSignal): void {
+    if (this.#waitSignal === signal) this.#settle(abortReason(signal));
   }
 
   /** Removes and returns the first `n` bytes (n ≤ size); zero-copy when they lie in one chunk. */

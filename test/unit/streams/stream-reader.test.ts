@@ -8,6 +8,7 @@ import {
 } from "../../../src/errors.js";
 import { DEFAULT_LIMIT, StreamReader } from "../../../src/streams/stream-reader.js";
 import { feed, tick } from "../../helpers/fake-transport.js";
+import { isPending } from "../../helpers/with-timeout.js";
 
 const text = (buffer: Buffer) => buffer.toString("latin1");
 
@@ -263,6 +264,26 @@ describe("StreamReader concurrency, cancellation and errors", () => {
     assert.equal(reader.bufferedSize, 3);
     feed(reader, "def\n");
     assert.equal(text(await reader.readLine()), "abcdef\n");
+  });
+
+  test("one signal cancels the waiting reads of many readers, not their later reads with another", async () => {
+    const controller = new AbortController();
+    const readers = [new StreamReader(), new StreamReader(), new StreamReader()];
+    const [waiting, other, ended] = readers as [StreamReader, StreamReader, StreamReader];
+    const pending = waiting.readLine({ signal: controller.signal });
+    // Waited on the signal once, then on no signal: not cancelled by it any more.
+    const first = other.readLine({ signal: controller.signal });
+    feed(other, "x\n");
+    assert.equal(text(await first), "x\n");
+    const unsignalled = other.readLine();
+    // At EOF a reader leaves the signal; its read returns what was left.
+    ended.feedEof();
+    controller.abort();
+    await assert.rejects(pending, { name: "AbortError" });
+    assert.ok(await isPending(unsignalled));
+    feed(other, "y\n");
+    assert.equal(text(await unsignalled), "y\n");
+    assert.equal(text(await ended.readLine({ signal: new AbortController().signal })), "");
   });
 
   test("an abort reason that is not an Error becomes an AbortError with it as cause", async () => {
