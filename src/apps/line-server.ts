@@ -6,9 +6,9 @@
  */
 
 import { LimitOverrunError, TimeoutError } from "../errors.js";
+import { type Sweeper, SweeperPool } from "../protocols/sweeper.js";
 import type { LineVisitor, StreamReader } from "../streams/stream-reader.js";
 import { type AppOptions, type AppWriter, isConnectionLoss, isShutdown } from "./app-options.js";
-import { Sweeper, type Swept } from "./line-deadline.js";
 import type { Logger } from "./logger.js";
 import { peerOf, pythonAddress } from "./peer.js";
 
@@ -151,6 +151,9 @@ function seconds(ms: number): string {
   return String(ms / 1000);
 }
 
+/** The slowloris guard's timers: one per `lineTimeout`, for every loop. */
+const lineSweepers = new SweeperPool<LineLoop>((loop) => loop.sweep());
+
 /**
  * One connection's line loop: the state of {@link serveLines} in one object,
  * so that an idle connection keeps one async frame and no closures.
@@ -166,7 +169,7 @@ function seconds(ms: number): string {
  * which is wrong only when that line's `\n` was the last byte received: then
  * a silence of `lineTimeout` after it closes the connection as a line unfinished.
  */
-class LineLoop implements LineVisitor, Swept {
+class LineLoop implements LineVisitor {
   readonly #reader: StreamReader;
   readonly #writer: AppWriter;
   readonly #handler: LineHandler;
@@ -185,7 +188,7 @@ class LineLoop implements LineVisitor, Swept {
   #full = false;
   #tooLong: Buffer | undefined;
   // The slowloris guard's view of the current wait.
-  #sweeper: Sweeper | undefined;
+  #sweeper: Sweeper<LineLoop> | undefined;
   #wait = 0;
   #waiting = false;
   #discarding = false;
@@ -305,7 +308,7 @@ class LineLoop implements LineVisitor, Swept {
     const lineTimeout = this.#options.lineTimeout ?? 0;
     if (lineTimeout === 0) return;
     if (this.#sweeper === undefined) {
-      this.#sweeper = Sweeper.shared(Math.ceil(lineTimeout / 2));
+      this.#sweeper = lineSweepers.get(Math.ceil(lineTimeout / 2));
       this.#sweeper.add(this);
     }
     this.#wait++;
