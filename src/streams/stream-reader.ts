@@ -107,6 +107,18 @@ export class StreamReader implements AsyncIterable<Buffer> {
       data = data.subarray(newline + 1);
     }
     if (data.length === 0) return;
+    // The common cases, a read(n) or readLine waiting on an empty buffer for a
+    // chunk that is exactly what it needs: hand the chunk over without queueing it.
+    if (this.#resolve !== undefined && this.#size === 0) {
+      const want = this.#want;
+      if (
+        (want === WANT_CHUNK && data.length <= this.#wantSize) ||
+        (want === WANT_LINE && data.length <= this.#limit + 1 && isOneLine(data))
+      ) {
+        this.#settle(undefined, data);
+        return;
+      }
+    }
     this.#chunks.push(data);
     this.#size += data.length;
     if (this.#resolve !== undefined) this.#deliver();
@@ -582,6 +594,11 @@ export function resolveLimit(limit: number | undefined): number {
     throw new RangeError(`Invalid limit: must be a positive integer, got ${value}`);
   }
   return value;
+}
+
+/** Whether `data` holds one `\n`, at its end. */
+function isOneLine(data: Buffer): boolean {
+  return data.indexOf(NEWLINE) === data.length - 1;
 }
 
 const NEWLINE_BUFFER = Buffer.from("\n");
