@@ -32,7 +32,7 @@ export interface AppOptions {
 /** The part of a {@link StreamWriter} the apps use. */
 export type AppWriter = Pick<
   StreamWriter,
-  "write" | "writeLines" | "drain" | "getExtraInfo" | "canWriteEof" | "writeEof"
+  "write" | "writeLines" | "drain" | "needsDrain" | "getExtraInfo" | "canWriteEof" | "writeEof"
 >;
 
 /** Whether `error` is `signal`'s abort (a shutdown), not a failure. */

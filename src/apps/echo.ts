@@ -83,7 +83,7 @@ export function validateReadSize(readSize: number | undefined, fallback: number)
 
 /**
  * Serves one streams echo connection: reads a chunk, writes it back (after
- * `prefix`), awaits `drain()`, until the peer's EOF; the caller (startServer)
+ * `prefix`), awaits `drain()` when the writer needs it, until the peer's EOF; the caller (startServer)
  * then closes the connection. Throws on a chunk listed in `failOn`.
  *
  * Logs at debug level on a logger named `echo_HOST_PORT`, as the seed:
@@ -111,7 +111,7 @@ export async function echo(
       if (failOn !== undefined && isFailChunk(data, failOn)) throw boom(data);
       const reply = prefix === undefined ? data : Buffer.concat([prefix, data]);
       writer.write(reply);
-      await writer.drain();
+      if (writer.needsDrain) await writer.drain();
       if (log !== undefined) log.debug(`sent ${bytesRepr(reply)}`);
     }
   } catch (error) {

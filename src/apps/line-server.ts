@@ -83,8 +83,8 @@ const BATCH_BYTES = 64 * 1024;
  * is answered synchronously through `reader.readLinesNow()`, and the replies
  * go out in one write when the buffer holds no whole line any more, or every
  * 64 KiB. An interactive client still gets each reply at once. After each
- * write the loop awaits `drain()`, so a client that does not read cannot make
- * the server buffer without bound.
+ * write the loop awaits `drain()` when the writer needs it, so a client that
+ * does not read cannot make the server buffer without bound.
  *
  * - A line longer than the limit gets {@link lineTooLong}'s error line and is
  *   discarded whole (the reader drops the rest of it as it arrives); the loop
@@ -220,14 +220,14 @@ class LineLoop implements LineVisitor {
   async run(drainFirst = false): Promise<LineLoopEnd> {
     const reader = this.#reader;
     try {
-      if (drainFirst) await this.#writer.drain();
+      if (drainFirst && this.#writer.needsDrain) await this.#writer.drain();
       for (;;) {
         reader.readLinesNow(this);
         if (this.#quit) return "quit";
         // A burst that stopped at BATCH_BYTES has lines still buffered: drain, then go on.
         const full = this.#full;
         this.#full = false;
-        if (this.#flush()) await this.#writer.drain();
+        if (this.#flush() && this.#writer.needsDrain) await this.#writer.drain();
         if (full) continue;
         let line: Buffer;
         this.#beginWait();

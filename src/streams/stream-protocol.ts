@@ -100,6 +100,11 @@ export class StreamProtocol implements Protocol {
     return this.#drain.promise;
   }
 
+  /** Whether {@link drain} would wait or fail: writing is paused, or the connection is closing or gone. */
+  get needsDrain(): boolean {
+    return this.#writingPaused || this.#lost || this.#writer?.transport.isClosing() === true;
+  }
+
   /** Whether the connection is gone. */
   get lost(): boolean {
     return this.#lost;

@@ -51,6 +51,17 @@ export class StreamWriter implements AsyncDisposable {
     return this.#protocol.drain();
   }
 
+  /**
+   * True when {@link drain} would not resolve at once: the write buffer is
+   * above its high-water mark, or the connection is closing or lost (then
+   * `drain()` yields to the event loop or rejects). A hot loop may write
+   * `if (writer.needsDrain) await writer.drain()` to save the promise hop of
+   * an `await` on a drain that is already done; it loses nothing by it.
+   */
+  get needsDrain(): boolean {
+    return this.#protocol.needsDrain;
+  }
+
   /** Closes the connection after flushing buffered data. Idempotent. */
   close(): void {
     this.#transport.close();

@@ -23,7 +23,12 @@ export class FakeWriter {
     this.writes -= [...chunks].length - 1;
   }
 
+  /** Set by a test to make the app await `drain()`, which counts in `drains`. */
+  needsDrain = false;
+  drains = 0;
+
   drain(): Promise<void> {
+    this.drains++;
     return Promise.resolve();
   }
 

@@ -75,6 +75,22 @@ describe("StreamProtocol", () => {
     }
   });
 
+  test("needsDrain is true exactly when drain would not resolve at once", async () => {
+    const { protocol, state } = connected();
+    const { writer } = protocol;
+    assert.equal(writer.needsDrain, false);
+    protocol.pauseWriting();
+    assert.equal(writer.needsDrain, true);
+    protocol.resumeWriting();
+    assert.equal(writer.needsDrain, false);
+    state.closing = true;
+    assert.equal(writer.needsDrain, true);
+    state.closing = false;
+    protocol.connectionLost();
+    assert.equal(writer.needsDrain, true);
+    await assert.rejects(writer.drain(), ConnectionClosedError);
+  });
+
   test("drain on a closing transport yields to the event loop before answering", async () => {
     const { protocol, state } = connected();
     state.closing = true;
