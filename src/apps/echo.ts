@@ -90,32 +90,49 @@ export function validateReadSize(readSize: number | undefined, fallback: number)
  * `connection accepted`, `received b'...'`, `sent b'...'`, `closing`. Nothing
  * is formatted when debug is off.
  */
-export async function echo(
+export function echo(reader: StreamReader, writer: AppWriter, options: EchoOptions): Promise<void> {
+  let readSize: number;
+  try {
+    readSize = validateReadSize(options.readSize, DEFAULT_READ_SIZE);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const log = connectionLogger(options.logger, "echo", writer);
+  log?.debug("connection accepted");
+  return echoLoop(reader, writer, options, readSize, log);
+}
+
+/** The reply to one chunk: itself after `prefix`; throws for a `failOn` chunk. */
+function echoReply(data: Buffer, options: EchoOptions): Buffer {
+  if (options.failOn !== undefined && isFailChunk(data, options.failOn)) throw boom(data);
+  return options.prefix === undefined ? data : Buffer.concat([options.prefix, data]);
+}
+
+// The loop alone is async, with as few locals as it needs: a suspended frame
+// keeps every one of them, for every idle connection. `options` goes to `read`
+// as is, for its `signal`.
+async function echoLoop(
   reader: StreamReader,
   writer: AppWriter,
   options: EchoOptions,
+  readSize: number,
+  log: Logger | undefined,
 ): Promise<void> {
-  const readSize = validateReadSize(options.readSize, DEFAULT_READ_SIZE);
-  const { prefix, failOn, signal } = options;
-  const log = connectionLogger(options.logger, "echo", writer);
-  log?.debug("connection accepted");
-  const readOptions = signal === undefined ? undefined : { signal };
   try {
     for (;;) {
-      const data = await reader.read(readSize, readOptions);
+      const data = await reader.read(readSize, options);
       if (data.length === 0) {
         log?.debug("closing");
         return;
       }
       if (log !== undefined) log.debug(`received ${bytesRepr(data)}`);
-      if (failOn !== undefined && isFailChunk(data, failOn)) throw boom(data);
-      const reply = prefix === undefined ? data : Buffer.concat([prefix, data]);
+      const reply = echoReply(data, options);
       writer.write(reply);
       if (writer.needsDrain) await writer.drain();
       if (log !== undefined) log.debug(`sent ${bytesRepr(reply)}`);
     }
   } catch (error) {
-    if (isShutdown(error, signal)) {
+    if (isShutdown(error, options.signal)) {
       log?.debug("shutting down");
       return;
     }
