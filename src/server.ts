@@ -6,6 +6,7 @@ import type { Protocol, ProtocolFactory } from "./protocols/protocol.js";
 import {
   resolveWriteBufferLimits,
   Transport,
+  type TransportOptions,
   type WriteBufferLimits,
 } from "./protocols/transport.js";
 
@@ -84,6 +85,7 @@ export class Server implements AsyncDisposable {
   #acceptErrors = { last: 0, suppressed: 0 };
   #closed = false;
   #unixPath: string | undefined;
+  #transportOptions: TransportOptions | undefined;
   #closeWaiters: (() => void)[] = [];
   #idleWaiters: (() => void)[] = [];
 
@@ -119,6 +121,7 @@ export class Server implements AsyncDisposable {
       removeStaleSocket(target.path);
       await this.#listenOne({ path: target.path });
       this.#unixPath = target.path;
+      this.#transportOptions = undefined;
       return;
     }
     let port = target.port;
@@ -248,13 +251,15 @@ export class Server implements AsyncDisposable {
     // Paused by the server (pauseOnConnect, or queued for a session): resume below,
     // unless the protocol itself paused reading in connectionMade.
     const pausedByServer = socket.isPaused();
-    const transport = new Transport(socket, protocol, {
+    // One options object for every connection: transports keep it, not copies of it.
+    this.#transportOptions ??= {
       writeBufferLimits: this.#options.writeBufferLimits,
       idleTimeout: this.#options.idleTimeout,
       onProtocolError: this.#reportError,
       onLost: this.#onLost,
       names: this.#unixPath === undefined ? undefined : { sockname: this.#unixPath, peername: "" },
-    });
+    };
+    const transport = new Transport(socket, protocol, this.#transportOptions);
     if (!socket.destroyed) this.#transports.add(transport);
     if (pausedByServer && transport.isReading()) socket.resume();
   }

@@ -88,9 +88,8 @@ export class Transport {
   readonly #socket: Socket;
   readonly #protocol: Protocol;
   readonly #secure: boolean;
-  readonly #onProtocolError: TransportOptions["onProtocolError"];
-  readonly #onLost: TransportOptions["onLost"];
-  readonly #names: TransportOptions["names"];
+  // The options as given: a server passes one object for all its connections.
+  readonly #options: TransportOptions;
   #high: number;
   #low: number;
   #closing = false;
@@ -115,9 +114,7 @@ export class Transport {
     this.#socket = socket;
     this.#protocol = protocol;
     this.#secure = "encrypted" in socket && (socket as TLSSocket).encrypted === true;
-    this.#onProtocolError = options.onProtocolError;
-    this.#onLost = options.onLost;
-    this.#names = options.names;
+    this.#options = options;
     ({ high: this.#high, low: this.#low } = resolveWriteBufferLimits(options.writeBufferLimits));
 
     // Shared listeners that find this transport on the socket: per-connection
@@ -291,7 +288,7 @@ export class Transport {
     switch (name) {
       case "peername":
         if (socket.remotePort === undefined) {
-          return socket.remoteAddress ?? this.#names?.peername ?? fallback;
+          return socket.remoteAddress ?? this.#options.names?.peername ?? fallback;
         }
         return {
           address: socket.remoteAddress,
@@ -300,7 +297,7 @@ export class Transport {
         };
       case "sockname": {
         const local = socket.address();
-        return "port" in local ? local : (this.#names?.sockname ?? fallback);
+        return "port" in local ? local : (this.#options.names?.sockname ?? fallback);
       }
       case "socket":
         return socket;
@@ -363,9 +360,9 @@ export class Transport {
     try {
       transport.#protocol.connectionLost(transport.#error);
     } catch (error) {
-      transport.#onProtocolError?.(toError(error), transport);
+      transport.#options.onProtocolError?.(toError(error), transport);
     }
-    transport.#onLost?.(transport);
+    transport.#options.onLost?.(transport);
   }
 
   #checkResume(): void {
@@ -387,7 +384,7 @@ export class Transport {
 
   #protocolFailed(error: unknown): void {
     const err = toError(error);
-    this.#onProtocolError?.(err, this);
+    this.#options.onProtocolError?.(err, this);
     this.abort(err);
   }
 }
