@@ -129,6 +129,7 @@ async function main(argv: string[]): Promise<number> {
     duration: options.duration,
     warmup: options.warmup,
     idleConns: options.idleConns,
+    idleSettle: options.idleSettle,
     round: 0,
   };
   // A peer that cannot start is not retried in every later scenario.

@@ -37,6 +37,8 @@ export interface MeasureContext {
   duration: number;
   warmup: number;
   idleConns: number;
+  /** Extra seconds before an idle server's RSS is read. */
+  idleSettle: number;
   round: number;
 }
 
@@ -127,10 +129,16 @@ async function measureIdle(
     if (problem !== null) return { ok: false, reason: problem, startup: false };
     // Let the server finish whatever its accepts left over before reading its size.
     await sleep(500);
+    let after = server.rssKb();
+    // Settling: V8 hands memory back when its heuristics say so, not at a set time,
+    // so the smallest size seen, once a second, is the settled one.
+    for (let waited = 0; waited < ctx.idleSettle && server.exitReason === null; waited++) {
+      await sleep(Math.min(1, ctx.idleSettle - waited) * 1000);
+      if (server.exitReason === null) after = Math.min(after, server.rssKb());
+    }
     if (server.exitReason !== null) {
       return { ok: false, reason: `server ${server.exitReason}`, startup: false };
     }
-    const after = server.rssKb();
     return {
       ok: true,
       sample: {

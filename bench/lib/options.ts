@@ -10,6 +10,15 @@ export interface BenchOptions {
   warmup: number;
   /** Connections held by the idle-RSS scenario. Default 10,000 (quick: 2,000). */
   idleConns: number;
+  /**
+   * Seconds the idle connections sit after the first reading of the server's
+   * RSS (half a second after the burst), which is then the smallest reading
+   * of each second. Default 0: the size right after the connection burst,
+   * young-generation headroom included. V8's memory reducer hands that back
+   * after some seconds of quiet, at a time of its own choosing (10 to 50 s
+   * here): 60 shows the settled size.
+   */
+  idleSettle: number;
   /** Only rows whose `scenario peer` matches. Default: all. */
   only: RegExp | null;
   /** Where to write the JSON; the SVG goes beside it. Default bench/out/bench.json. */
@@ -24,6 +33,8 @@ export const USAGE = `Usage: node dist/bench/run.js [options]
   --duration S       measured seconds per scenario and peer (default 1)
   --warmup S         unmeasured seconds of load first (default 0.4)
   --idle-conns N     connections in the idle-RSS scenario (default 10000)
+  --idle-settle S    keep idle connections S more seconds and report the smallest RSS seen
+                     (default 0: the size right after the burst)
   --only REGEX       only rows whose "scenario peer" matches, e.g. 'calc' or 'raw|asyncnet'
   --json PATH        JSON output (default bench/out/bench.json; the SVG is written beside it)
   --no-pin           do not pin processes to CPUs
@@ -56,7 +67,15 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
     } else if (flag === "--no-pin") {
       pin = false;
     } else if (
-      ["--rounds", "--duration", "--warmup", "--idle-conns", "--only", "--json"].includes(flag)
+      [
+        "--rounds",
+        "--duration",
+        "--warmup",
+        "--idle-conns",
+        "--idle-settle",
+        "--only",
+        "--json",
+      ].includes(flag)
     ) {
       const value = argv[++i];
       if (value === undefined) throw new RangeError(`Missing value for ${flag}`);
@@ -82,6 +101,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
     duration: pick("--duration", false, 1, 0.25),
     warmup: given.has("--warmup") ? Number(given.get("--warmup")) || 0 : quick ? 0.1 : 0.4,
     idleConns: pick("--idle-conns", true, 10_000, 2_000),
+    idleSettle: given.has("--idle-settle")
+      ? positive("--idle-settle", given.get("--idle-settle"), false)
+      : 0,
     only: pattern,
     json: given.get("--json") ?? null,
     pin,
