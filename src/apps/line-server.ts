@@ -38,9 +38,9 @@ export interface ServeLinesOptions {
   /**
    * Slowloris guard, in ms: once a line has begun (bytes buffered without
    * their `\n`, or the rest of an over-long line being discarded), it must
-   * end within this time, or the loop rejects with a `TimeoutError`
-   * (`Connection closed: line not completed within N s`) and the caller
-   * closes the connection. Checked every `lineTimeout / 2` ms, so the
+   * end within this time, or the loop sends {@link lineTimedOut}'s error
+   * line and rejects with a `TimeoutError` (`Connection closed: line not
+   * completed within N s`), and the caller closes the connection. Checked every `lineTimeout / 2` ms, so the
    * connection goes between `lineTimeout` and 1.5 × `lineTimeout` after the
    * line's first byte. Silence between lines is not measured (that is the
    * server's `idleTimeout`). Default 0: no limit.
@@ -70,6 +70,14 @@ export function lineTooLong(limit: number): Buffer {
   return Buffer.from(`ERROR. Line too long (more than ${limit} bytes)\r\n`, "latin1");
 }
 
+/**
+ * The line sent before closing a connection whose line outlived `lineTimeout`
+ * (in ms): `ERROR. Line not completed within N s\r\n`.
+ */
+export function lineTimedOut(lineTimeout: number): string {
+  return `ERROR. Line not completed within ${seconds(lineTimeout)} s\r\n`;
+}
+
 /** Replies batched from one burst of buffered lines are written, and drained, past this many bytes. */
 const BATCH_BYTES = 64 * 1024;
 
@@ -94,7 +102,8 @@ const BATCH_BYTES = 64 * 1024;
  *   `signal` aborted while the loop waited for data. Every reply is written
  *   before it returns.
  * - Rejects with a `TimeoutError` when a line outlives `lineTimeout`, after
- *   writing the replies to the lines before it.
+ *   writing the replies to the lines before it and {@link lineTimedOut}'s
+ *   error line.
  * - Other read errors (a reset connection) and a rejected `drain()` reject.
  *
  * Rejects with a `RangeError` for a `lineTimeout` that is not an integer >= 0.
@@ -194,6 +203,7 @@ class LineLoop implements LineVisitor {
   #discarding = false;
   #seenWait = -1;
   #ticks = 0;
+  #timedOut = false;
 
   constructor(
     reader: StreamReader,
@@ -242,6 +252,7 @@ class LineLoop implements LineVisitor {
             continue;
           }
           if (isShutdown(error, this.#options.signal)) return "shutdown";
+          if (this.#timedOut) this.#queue(lineTimedOut(this.#options.lineTimeout ?? 0));
           throw error;
         }
         this.#waiting = false;
@@ -297,6 +308,7 @@ class LineLoop implements LineVisitor {
       } else if (++this.#ticks >= 2) {
         const timeout = seconds(this.#options.lineTimeout ?? 0);
         const message = `Connection closed: line not completed within ${timeout} s`;
+        this.#timedOut = true;
         this.#reader.setException(new TimeoutError(message));
       }
     } else {

@@ -30,7 +30,7 @@ describe("serveLines with lineTimeout", () => {
       serveLines(reader, writer, bracketHandler(), { lineTimeout: 100 }),
     );
     assertLineTimeout(result, "0.1");
-    assert.equal(writer.text(), "<one><two>");
+    assert.equal(writer.text(), "<one><two>ERROR. Line not completed within 0.1 s\r\n");
   });
 
   test("a line that begins while the loop waits is timed too", async () => {
@@ -40,7 +40,7 @@ describe("serveLines with lineTimeout", () => {
     await sleep(30);
     reader.feedData(Buffer.from("x"));
     assertLineTimeout(await loop, "0.1");
-    assert.equal(writer.text(), "");
+    assert.equal(writer.text(), "ERROR. Line not completed within 0.1 s\r\n");
   });
 
   test("counts the rest of an over-long line being discarded as a line begun", async () => {
@@ -50,7 +50,10 @@ describe("serveLines with lineTimeout", () => {
       serveLines(reader, writer, bracketHandler(), { lineTimeout: 100 }),
     );
     assertLineTimeout(result, "0.1");
-    assert.equal(writer.text(), "ERROR. Line too long (more than 8 bytes)\r\n");
+    assert.equal(
+      writer.text(),
+      "ERROR. Line too long (more than 8 bytes)\r\nERROR. Line not completed within 0.1 s\r\n",
+    );
   });
 
   test("does not time the silence between lines", async () => {
