@@ -28,8 +28,8 @@ export interface ServerOptions {
   idleTimeout?: number;
   /**
    * Close new connections at once while this many are open (waiting sessions
-   * included). Each refusal is counted in `dropped` and reported to `onDrop`.
-   * Default: unlimited.
+   * included, and over TLS those still in their handshake). Each refusal is
+   * counted in `dropped` and reported to `onDrop`. Default: unlimited.
    */
   maxConnections?: number;
   /**
@@ -86,6 +86,8 @@ export class Server implements AsyncDisposable {
   #closed = false;
   #unixPath: string | undefined;
   #transportOptions: TransportOptions | undefined;
+  /** Accepted sockets of a TLS server that have not closed, handshake or not. */
+  #tlsSockets = 0;
   #closeWaiters: (() => void)[] = [];
   #idleWaiters: (() => void)[] = [];
 
@@ -171,10 +173,11 @@ export class Server implements AsyncDisposable {
       return;
     }
     const { maxConnections, maxConnectionsPerPeer, noDelay, tls } = this.#options;
-    if (
-      maxConnections !== undefined &&
-      this.#transports.size + this.#waiting.length >= maxConnections
-    ) {
+    // Over TLS every socket counts from its accept, handshake included: a client
+    // that connects and never says hello holds a descriptor all the same.
+    const open =
+      tls === undefined ? this.#transports.size + this.#waiting.length : this.#tlsSockets;
+    if (maxConnections !== undefined && open >= maxConnections) {
       this.#drop(socket, "maxConnections");
       return;
     }
@@ -193,7 +196,16 @@ export class Server implements AsyncDisposable {
       });
     }
     if (noDelay !== false) socket.setNoDelay(true);
-    if (tls === undefined) this.#onConnection(socket);
+    if (tls === undefined) {
+      this.#onConnection(socket);
+    } else {
+      this.#tlsSockets++;
+      socket.on("close", this.#onTlsSocketClose);
+    }
+  };
+
+  readonly #onTlsSocketClose = (): void => {
+    this.#tlsSockets--;
   };
 
   #drop(socket: net.Socket, reason: "maxConnections" | "maxConnectionsPerPeer"): void {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type net from "node:net";
 import { after, before, describe, test } from "node:test";
 import type { PeerCertificate } from "node:tls";
 import type { Server } from "../../src/server.js";
@@ -6,10 +7,10 @@ import { openConnection } from "../../src/streams/open-connection.js";
 import { startServer } from "../../src/streams/start-server.js";
 import type { StreamReader } from "../../src/streams/stream-reader.js";
 import type { StreamWriter } from "../../src/streams/stream-writer.js";
-import { WAIT_MS } from "../helpers/net.js";
+import { rawConnect, WAIT_MS } from "../helpers/net.js";
 import { serverPort, shutDown } from "../helpers/servers.js";
 import { selfSignedCert } from "../helpers/tls-cert.js";
-import { withTimeout } from "../helpers/with-timeout.js";
+import { sleep, withTimeout } from "../helpers/with-timeout.js";
 
 const seenByServer: { canWriteEof: boolean; writeEofError: unknown }[] = [];
 
@@ -106,5 +107,56 @@ describe("TLS", () => {
     writer.write("again\n");
     assert.equal((await withTimeout(reader.readLine(), WAIT_MS, "echo")).toString(), "again\n");
     writer.close();
+  });
+});
+
+describe("TLS with maxConnections", () => {
+  const { key, cert } = selfSignedCert();
+
+  test("connections still in their handshake count, and free their place when they close", async () => {
+    const reasons: string[] = [];
+    const server = await startServer(lineEcho, "127.0.0.1", 0, {
+      tls: { key, cert },
+      maxConnections: 2,
+      onDrop: (_socket, reason) => reasons.push(reason),
+    });
+    const silent: net.Socket[] = [];
+    try {
+      const port = serverPort(server);
+      // Two clients that connect and never say hello: each holds a place.
+      // The server accepts in arrival order, so these two are in before the third.
+      for (let i = 0; i < 2; i++) silent.push(await rawConnect(port));
+      const refused = await openConnection("127.0.0.1", port, { tls: { ca: cert } }).then(
+        (pair) => {
+          pair.writer.close();
+          return "served";
+        },
+        (error: NodeJS.ErrnoException) => error.code ?? "error",
+      );
+      assert.notEqual(refused, "served");
+      assert.deepEqual(reasons, ["maxConnections"]);
+      // A reset frees the place at once (a client that only half-closes keeps it
+      // until the handshake timeout, as it keeps its descriptor).
+      (silent.shift() as net.Socket).resetAndDestroy();
+      // The server learns of that reset a moment later: retry, within a bound.
+      const deadline = Date.now() + WAIT_MS;
+      let echoed = "";
+      while (echoed === "" && Date.now() < deadline) {
+        const pair = await openConnection("127.0.0.1", port, { tls: { ca: cert } }).catch(
+          () => null,
+        );
+        if (pair === null) {
+          await sleep(20);
+          continue;
+        }
+        pair.writer.write("in\n");
+        echoed = (await withTimeout(pair.reader.readLine(), WAIT_MS, "echo")).toString();
+        pair.writer.close();
+      }
+      assert.equal(echoed, "in\n", "a TLS client is served once a place is free");
+    } finally {
+      for (const socket of silent) socket.destroy();
+      await shutDown(server);
+    }
   });
 });
