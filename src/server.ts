@@ -24,7 +24,12 @@ export interface ServerOptions {
   backlog?: number;
   /** Write buffer marks of every connection. Default high 64 KiB, low 16 KiB. */
   writeBufferLimits?: WriteBufferLimits;
-  /** Close a connection after this many milliseconds without reads or writes. Default: never. */
+  /**
+   * Close a connection after this many milliseconds without reads or writes,
+   * or, while its write buffer is full, without sending (a peer that sends but
+   * does not read). Checked every `idleTimeout / 2`: the close comes within
+   * 1.5 × `idleTimeout`. Default: never.
+   */
   idleTimeout?: number;
   /**
    * Close new connections at once while this many are open (waiting sessions

@@ -27,7 +27,8 @@ export const DEFAULT_GRACE_SECONDS = 10;
 
 /** The `--help` lines of the limit flags. */
 export const SERVER_LIMITS_HELP = `  --idle-timeout SECS close a connection after SECS seconds without a byte in
-                      either direction, logged at info level with the peer
+                      either direction (or, while replies wait unread, without
+                      one sent), logged at info level with the peer
                       (default ${DEFAULT_IDLE_TIMEOUT_SECONDS}; 0: never; SECS may be fractional: 0.5).
                       Checked every SECS/2 seconds: the close comes between
                       SECS and 1.5 x SECS after the last byte

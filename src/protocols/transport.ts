@@ -26,7 +26,9 @@ export interface TransportOptions {
   /**
    * Close the connection after this many milliseconds without reads or
    * writes. Checked every `idleTimeout / 2` ms, so the connection goes between
-   * `idleTimeout` and 1.5 × `idleTimeout` after its last read or write.
+   * `idleTimeout` and 1.5 × `idleTimeout` after its last read or write. While
+   * the write buffer is above its high-water mark only sent bytes count: a
+   * peer that keeps sending but reads none of the replies is idle too.
    * Default: never.
    */
   idleTimeout?: number;
@@ -146,7 +148,8 @@ export class Transport {
       throw new ConnectionClosedError("Cannot write: the transport is half-closed");
     }
     if (data.length === 0 || this.#socket.destroyed) return;
-    this.#activity++;
+    // Adding to a buffer the peer is not emptying is no sign of life (see idleTimeout).
+    if (!this.#writingPaused) this.#activity++;
     const socket = this.#socket;
     // Completion matters only to resume writing, so only a write that may leave more
     // than `low` bytes buffered (or one made while paused) asks to be told.
@@ -313,7 +316,7 @@ export class Transport {
   static #onData(this: TransportSocket, data: Buffer): void {
     const transport = this[kTransport];
     if (transport.#closing) return;
-    transport.#activity++;
+    if (!transport.#writingPaused) transport.#activity++;
     try {
       transport.#protocol.dataReceived(data);
     } catch (error) {
@@ -368,6 +371,8 @@ export class Transport {
   #checkResume(): void {
     // A destroyed socket empties its buffer by dropping it: that is no reason to resume.
     if (this.#socket.destroyed) return;
+    // A write went out: the peer is reading.
+    this.#activity++;
     if (this.#writingPaused && !this.#lost && this.#socket.writableLength <= this.#low) {
       this.#writingPaused = false;
       this.#call("resumeWriting");

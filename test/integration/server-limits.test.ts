@@ -330,6 +330,52 @@ describe("Server limits", () => {
       }
     });
 
+    test("a peer that keeps sending but reads none of the replies is closed as idle", async () => {
+      const lost: (Error | undefined)[] = [];
+      const chunk = Buffer.alloc(1024 * 1024, 0x61);
+      // Writes until its buffer is full (the kernel's buffers take the first
+      // megabytes), and again each time it empties a little.
+      const flooder = (): Protocol => {
+        let transport: Transport;
+        let paused = false;
+        const fill = () => {
+          for (let i = 0; i < 64 && !paused; i++) transport.write(chunk);
+        };
+        return {
+          connectionMade: (t) => {
+            transport = t;
+            fill();
+          },
+          dataReceived: () => {},
+          pauseWriting: () => {
+            paused = true;
+          },
+          resumeWriting: () => {
+            paused = false;
+            fill();
+          },
+          connectionLost: (error) => lost.push(error),
+        };
+      };
+      const server = await createServer(flooder, "127.0.0.1", 0, { idleTimeout: 200 });
+      const client = await rawConnect(serverPort(server));
+      clients.push(client);
+      client.on("error", () => {});
+      // The client never reads; it sends a byte every 20 ms, far inside the timeout.
+      const trickle = setInterval(() => {
+        if (!client.destroyed) client.write("x");
+      }, 20);
+      try {
+        await waitFor(() => lost.length === 1, WAIT_MS, "connectionLost");
+        const [error] = lost;
+        assert.ok(error instanceof TimeoutError, `expected a TimeoutError, got ${String(error)}`);
+        assert.equal(error.message, "Connection closed: idle timeout");
+      } finally {
+        clearInterval(trickle);
+        await shutDown(server);
+      }
+    });
+
     test("a connection that keeps sending within the timeout stays open", async () => {
       const lost: (Error | undefined)[] = [];
       const server = await createServer(echoFactory(lost), "127.0.0.1", 0, { idleTimeout: 400 });
