@@ -234,6 +234,23 @@ export async function exchange(
 }
 
 /** The calculator's welcome line (seed 002). */
+/**
+ * Asserts what a seed-002 line server started with `--log-level debug` on
+ * 127.0.0.1 printed first: the seed's start line, then where it listens.
+ */
+export function assertLineServerStart(server: RunningServer): void {
+  assert.match(
+    server.stderr(),
+    new RegExp(
+      `^main: Server up, running, and waiting for call on 127\\.0\\.0\\.1 ${server.port}\n`,
+    ),
+  );
+  assert.match(
+    server.stderr(),
+    new RegExp(`^main: listening on 127\\.0\\.0\\.1:${server.port}$`, "m"),
+  );
+}
+
 export const CALC_WELCOME = "<welcome: starting in sum mode>\n";
 
 /**

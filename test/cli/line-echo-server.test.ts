@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
+  assertLineServerStart,
   exchange,
   killAll,
   RawClient,
@@ -24,16 +25,7 @@ describe("asyncnet line-echo-server", () => {
   });
 
   test("prints the seed's start line and where it listens", () => {
-    assert.match(
-      server.stderr(),
-      new RegExp(
-        `^main: Server up, running, and waiting for call on 127\\.0\\.0\\.1 ${server.port}\n`,
-      ),
-    );
-    assert.match(
-      server.stderr(),
-      new RegExp(`^main: listening on 127\\.0\\.0\\.1:${server.port}$`, "m"),
-    );
+    assertLineServerStart(server);
   });
 
   test("replays seed 002's example1 telnet session byte for byte", async () => {
