@@ -125,7 +125,8 @@ export function serveLines(
 
 /**
  * Serves one connection of a seed-002 line app: sends `welcome` (if any), runs
- * {@link serveLines} with `handler`, and ends quietly when the peer goes away.
+ * {@link serveLines} with `handler`, and ends quietly when the peer goes away:
+ * it resolves with how the loop ended, `"lost"` for a peer gone.
  *
  * Logs at debug level, as the seed prints: `Received connection from (...)`,
  * `(HOST, PORT) --> LINE` for each line whose answer left `handler.logged`
