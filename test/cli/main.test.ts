@@ -176,6 +176,8 @@ describe("asyncnet (the program)", () => {
     const calc = (await runCli(["calc-server", "--help"])).stdout.toString();
     assert.match(calc, /default 8080/);
     assert.match(calc, /default 65536/);
+    assert.match(calc, /'ERROR\. Line not completed within SECS s\\r\\n'/);
+    assert.ok(!calc.includes("\r"), "the help shows escapes, not carriage returns");
   });
 
   test("server help documents every hardening flag with its default", async () => {

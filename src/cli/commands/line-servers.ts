@@ -47,7 +47,7 @@ export const LINE_SERVER_HELP = `${serverFlagsHelp("localhost", LINE_SERVER_PORT
                       a longer line gets 'ERROR. Line too long (more than N bytes)\\r\\n',
                       the rest of it is discarded and the connection stays open
   --line-timeout SECS once a line has begun, it must end within SECS seconds or
-                      the connection gets 'ERROR. Line not completed within SECS s\r\n'
+                      the connection gets 'ERROR. Line not completed within SECS s\\r\\n'
                       and is closed, logged at info level (default
                       ${DEFAULT_LINE_TIMEOUT_SECONDS}; 0: never): a client trickling bytes cannot hold a
                       connection. Checked every SECS/2 seconds, so the close
