@@ -3,6 +3,7 @@ import { lstatSync, unlinkSync } from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
 import type { Protocol, ProtocolFactory } from "./protocols/protocol.js";
+import { MAX_TIMEOUT_MS } from "./protocols/sweeper.js";
 import {
   resolveWriteBufferLimits,
   Transport,
@@ -26,9 +27,10 @@ export interface ServerOptions {
   writeBufferLimits?: WriteBufferLimits;
   /**
    * Close a connection after this many milliseconds without reads or writes,
-   * or, while its write buffer is full, without sending (a peer that sends but
-   * does not read). Checked every `idleTimeout / 2`: the close comes within
-   * 1.5 × `idleTimeout`. Default: never.
+   * or, while its write buffer is above the high-water mark, without a write
+   * finishing (a peer that sends but does not read; see `Transport`). Checked
+   * every `idleTimeout / 2`: the close comes within 1.5 × `idleTimeout`. At most
+   * 2³¹ − 1 ms. Default: never.
    */
   idleTimeout?: number;
   /**
@@ -463,6 +465,11 @@ function validateServerOptions(options: ServerOptions): void {
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
       throw new RangeError(`Invalid server option: ${name} must be an integer >= 0, got ${value}`);
     }
+  }
+  if (options.idleTimeout !== undefined && options.idleTimeout > MAX_TIMEOUT_MS) {
+    throw new RangeError(
+      `Invalid server option: idleTimeout must be at most ${MAX_TIMEOUT_MS} ms, got ${options.idleTimeout}`,
+    );
   }
   if (options.maxSessions === 0) {
     throw new RangeError("Invalid server option: maxSessions must be at least 1, got 0");

@@ -6,7 +6,7 @@
  */
 
 import { LimitOverrunError, TimeoutError } from "../errors.js";
-import { type Sweeper, SweeperPool } from "../protocols/sweeper.js";
+import { MAX_TIMEOUT_MS, type Sweeper, SweeperPool } from "../protocols/sweeper.js";
 import type { LineVisitor, StreamReader } from "../streams/stream-reader.js";
 import { type AppOptions, type AppWriter, isConnectionLoss, isShutdown } from "./app-options.js";
 import type { Logger } from "./logger.js";
@@ -106,7 +106,8 @@ const BATCH_BYTES = 64 * 1024;
  *   error line.
  * - Other read errors (a reset connection) and a rejected `drain()` reject.
  *
- * Rejects with a `RangeError` for a `lineTimeout` that is not an integer >= 0.
+ * Rejects with a `RangeError` for a `lineTimeout` that is not an integer from 0
+ * to 2³¹ − 1 (the longest a Node timer waits).
  */
 export function serveLines(
   reader: StreamReader,
@@ -215,8 +216,10 @@ class LineLoop implements LineVisitor {
     seed: boolean,
   ) {
     const lineTimeout = options.lineTimeout ?? 0;
-    if (!Number.isSafeInteger(lineTimeout) || lineTimeout < 0) {
-      throw new RangeError(`Invalid lineTimeout: must be an integer >= 0, got ${lineTimeout}`);
+    if (!Number.isSafeInteger(lineTimeout) || lineTimeout < 0 || lineTimeout > MAX_TIMEOUT_MS) {
+      throw new RangeError(
+        `Invalid lineTimeout: must be an integer in 0..${MAX_TIMEOUT_MS} ms, got ${lineTimeout}`,
+      );
     }
     this.#reader = reader;
     this.#writer = writer;

@@ -4,6 +4,7 @@ import { abortReason, TimeoutError } from "../errors.js";
 import { validatePort } from "./create-server.js";
 import type { Protocol, ProtocolFactory } from "./protocol.js";
 import { resolveWriteBufferLimits, Transport, type WriteBufferLimits } from "./transport.js";
+import { MAX_TIMEOUT_MS } from "./sweeper.js";
 
 /** Options of {@link createConnection} and `openConnection`. Every field is optional. */
 export interface ConnectionOptions {
@@ -64,9 +65,12 @@ async function connect<P extends Protocol>(
   resolveWriteBufferLimits(options.writeBufferLimits);
   for (const name of ["connectTimeout", "idleTimeout"] as const) {
     const value = options[name];
-    if (value !== undefined && (typeof value !== "number" || !(value >= 0))) {
+    if (
+      value !== undefined &&
+      (typeof value !== "number" || !(value >= 0) || value > MAX_TIMEOUT_MS)
+    ) {
       throw new RangeError(
-        `Invalid connection option: ${name} must be a number >= 0, got ${value}`,
+        `Invalid connection option: ${name} must be a number in 0..${MAX_TIMEOUT_MS} ms, got ${value}`,
       );
     }
   }

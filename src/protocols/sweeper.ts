@@ -6,6 +6,12 @@
  */
 
 /**
+ * The longest a Node timer can wait, in ms (2³¹ − 1, about 24.8 days). Node
+ * turns a longer delay into 1 ms, so every timeout option is checked against it.
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
  * Calls `visit(item)` for every registered item every `period` ms, with one
  * unref'd timer for all of them that runs only while some are registered.
  *
@@ -26,8 +32,16 @@ export class Sweeper<T> {
   readonly #items = new Set<T>();
   #timer: NodeJS.Timeout | undefined;
 
-  /** `period` in ms, > 0. `visit` must not throw. */
+  /**
+   * `period` in ms, an integer from 1 to {@link MAX_TIMEOUT_MS}. `visit` must not throw.
+   * @throws {RangeError} for any other period.
+   */
   constructor(period: number, visit: (item: T) => void) {
+    if (!Number.isSafeInteger(period) || period < 1 || period > MAX_TIMEOUT_MS) {
+      throw new RangeError(
+        `Invalid sweep period: must be an integer in 1..${MAX_TIMEOUT_MS} ms, got ${period}`,
+      );
+    }
     this.#period = period;
     this.#visit = visit;
   }

@@ -27,9 +27,10 @@ export interface TransportOptions {
    * Close the connection after this many milliseconds without reads or
    * writes. Checked every `idleTimeout / 2` ms, so the connection goes between
    * `idleTimeout` and 1.5 × `idleTimeout` after its last read or write. While
-   * the write buffer is above its high-water mark only sent bytes count: a
-   * peer that keeps sending but reads none of the replies is idle too.
-   * Default: never.
+   * the write buffer is above its high-water mark only finished writes count
+   * (Node tells no progress within one write): a peer that keeps sending but
+   * reads none of the replies is idle too, and so is one that reads a single
+   * write too slowly to finish it within `idleTimeout`. Default: never.
    */
   idleTimeout?: number;
   /** Called with an error thrown by one of the protocol's callbacks, before the connection is aborted. */

@@ -65,6 +65,19 @@ describe("openConnection against a listener whose accept queue is full", () => {
     await backlog.close();
   });
 
+  test("a timeout option that is negative or longer than a Node timer can wait is a RangeError, before connecting", async () => {
+    for (const [name, value] of [
+      ["connectTimeout", -1],
+      ["idleTimeout", Number.POSITIVE_INFINITY],
+      ["idleTimeout", 2 ** 31],
+    ] as const) {
+      await assert.rejects(openConnection("127.0.0.1", 9, { [name]: value }), {
+        name: "RangeError",
+        message: `Invalid connection option: ${name} must be a number in 0..2147483647 ms, got ${value}`,
+      });
+    }
+  });
+
   test("connectTimeout rejects with TimeoutError while the handshake hangs", async () => {
     const error = await withTimeout(
       openConnection("127.0.0.1", backlog.port, { connectTimeout: 150 }).catch((e: unknown) => e),

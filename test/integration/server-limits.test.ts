@@ -401,6 +401,24 @@ describe("Server limits", () => {
   });
 
   describe("invalid options", () => {
+    test("an idleTimeout longer than a Node timer can wait rejects with a RangeError", async () => {
+      await assert.rejects(
+        createServer(
+          () => ({ connectionMade() {}, dataReceived() {}, connectionLost() {} }),
+          "127.0.0.1",
+          0,
+          {
+            idleTimeout: 2 ** 31,
+          },
+        ),
+        {
+          name: "RangeError",
+          message:
+            "Invalid server option: idleTimeout must be at most 2147483647 ms, got 2147483648",
+        },
+      );
+    });
+
     const cases: [keyof ServerOptions, number][] = [
       ["maxSessions", -1],
       ["maxSessions", 1.5],

@@ -92,7 +92,7 @@ describe("serveLines with lineTimeout", () => {
   });
 
   test("refuses a lineTimeout that is not an integer >= 0", async () => {
-    for (const lineTimeout of [-1, 0.5, Number.NaN]) {
+    for (const lineTimeout of [-1, 0.5, Number.NaN, 2 ** 31]) {
       await assert.rejects(
         serveLines(fedReader([]), new FakeWriter(), bracketHandler(), { lineTimeout }),
         (error) => error instanceof RangeError && /Invalid lineTimeout/.test(error.message),

@@ -26,6 +26,12 @@ describe("Sweeper", () => {
     assert.equal(counts.get("b"), b);
   });
 
+  test("refuses a period a Node timer cannot wait", () => {
+    for (const period of [0, 1.5, 2 ** 31, Number.POSITIVE_INFINITY]) {
+      assert.throws(() => new Sweeper(period, () => {}), RangeError);
+    }
+  });
+
   test("a pool keeps one sweeper per period", () => {
     const pool = new SweeperPool<string>(() => {});
     assert.equal(pool.get(1234), pool.get(1234));
