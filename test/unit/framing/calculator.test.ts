@@ -238,4 +238,28 @@ describe("CalculatorSession", () => {
       { numRuns: 5000 },
     );
   });
+
+  test("answer(bytes, start, end) reads only its range: the same reply and log line as handleLine", () => {
+    const alphabet = fc.constantFrom(..."0123456789,+-_ \t\rsumproductquit\xff".split(""));
+    const text = fc.array(alphabet, { maxLength: 30 }).map((chars) => chars.join(""));
+    fc.assert(
+      fc.property(text, text, text, fc.boolean(), (before, line, after, product) => {
+        // No separator around the range: the bytes next to it may be digits too.
+        const bytes = Buffer.from(`${before}${line}${after}`, "latin1");
+        const start = before.length;
+        const end = start + line.length;
+        const byRange = new CalculatorSession();
+        const whole = new CalculatorSession();
+        if (product) {
+          byRange.handleLine(Buffer.from("product"));
+          whole.handleLine(Buffer.from("product"));
+        }
+        const expected = whole.handleLine(Buffer.from(line, "latin1"));
+        assert.equal(byRange.answer(bytes, start, end), expected.reply, JSON.stringify(line));
+        assert.equal(byRange.logged, expected.numbers);
+        assert.equal(byRange.closed, expected.close);
+      }),
+      { numRuns: 5000 },
+    );
+  });
 });
