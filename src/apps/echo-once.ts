@@ -7,12 +7,12 @@
 
 import { asciiRepr } from "../framing/ascii-repr.js";
 import type { StreamReader } from "../streams/stream-reader.js";
-import { type AppWriter, isConnectionLoss } from "./app-options.js";
+import type { AppWriter } from "./app-options.js";
 import {
-  boom,
   connectionLogger,
   type EchoOptions,
-  isFailChunk,
+  echoReply,
+  isQuietEnd,
   readChunk,
   validateReadSize,
 } from "./echo.js";
@@ -43,20 +43,18 @@ export async function echoOnce(
   const readSize = validateReadSize(options.readSize, ONCE_READ_SIZE);
   const log = connectionLogger(options.logger, "echo", writer);
   try {
-    const data = await readChunk(reader, readSize, options.signal, log);
+    const data = await readChunk(reader, readSize, options, log);
     if (data !== undefined && data.length > 0) {
       if (log !== undefined) {
         const message = asciiRepr(decoder.decode(data));
         log.debug(`Received ${message} from ${pythonAddress(peerOf(writer))}`);
         log.debug(`Send: ${message}`);
       }
-      if (isFailChunk(data, options.failOn)) throw boom(data);
-      writer.write(options.prefix === undefined ? data : Buffer.concat([options.prefix, data]));
+      writer.write(echoReply(data, options));
       await writer.drain();
     }
     log?.debug("Close the client socket");
   } catch (error) {
-    if (!isConnectionLoss(error)) throw error;
-    log?.debug(`connection lost: ${(error as Error).message}`);
+    if (!isQuietEnd(error, options.signal, log)) throw error;
   }
 }

@@ -7,13 +7,14 @@
 
 import { bytesRepr } from "../framing/ascii-repr.js";
 import type { StreamReader } from "../streams/stream-reader.js";
-import { type AppWriter, isConnectionLoss } from "./app-options.js";
+import type { AppWriter } from "./app-options.js";
 import {
   boom,
   connectionLogger,
   DEFAULT_READ_SIZE,
   type EchoOptions,
   isFailChunk,
+  isQuietEnd,
   readChunk,
   validateReadSize,
 } from "./echo.js";
@@ -61,7 +62,7 @@ export async function echoUntil(
   let tail = Buffer.alloc(0);
   try {
     for (;;) {
-      const data = await readChunk(reader, readSize, options.signal, log);
+      const data = await readChunk(reader, readSize, options, log);
       if (data === undefined || data.length === 0) break;
       log?.debug(`received ${bytesRepr(data)}`);
       if (isFailChunk(data, options.failOn)) throw boom(data);
@@ -86,7 +87,6 @@ export async function echoUntil(
     log?.debug(`sent ${bytesRepr(reply)}`);
     log?.debug("closing");
   } catch (error) {
-    if (!isConnectionLoss(error)) throw error;
-    log?.debug(`connection lost: ${(error as Error).message}`);
+    if (!isQuietEnd(error, options.signal, log)) throw error;
   }
 }

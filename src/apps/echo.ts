@@ -48,26 +48,39 @@ export function connectionLogger(
 }
 
 /**
- * One read of up to `size` bytes; `undefined` instead of an error when the
- * shutdown `signal` aborted the wait or the peer went away (logged on `log`).
+ * Whether `error` is an echo connection's expected end, the shutdown `signal`
+ * aborting or the peer going away, which it logs on `log`; false for a failure.
+ */
+export function isQuietEnd(
+  error: unknown,
+  signal: AbortSignal | undefined,
+  log: Logger | undefined,
+): boolean {
+  if (isShutdown(error, signal)) {
+    log?.debug("shutting down");
+    return true;
+  }
+  if (isConnectionLoss(error)) {
+    log?.debug(`connection lost: ${(error as Error).message}`);
+    return true;
+  }
+  return false;
+}
+
+/**
+ * One read of up to `size` bytes; `undefined` instead of an error at a quiet
+ * end ({@link isQuietEnd}). `options` goes to `read` as is, for its `signal`.
  */
 export async function readChunk(
   reader: StreamReader,
   size: number,
-  signal: AbortSignal | undefined,
+  options: { signal?: AbortSignal | undefined },
   log: Logger | undefined,
 ): Promise<Buffer | undefined> {
   try {
-    return await reader.read(size, signal === undefined ? undefined : { signal });
+    return await reader.read(size, options);
   } catch (error) {
-    if (isShutdown(error, signal)) {
-      log?.debug("shutting down");
-      return undefined;
-    }
-    if (isConnectionLoss(error)) {
-      log?.debug(`connection lost: ${(error as Error).message}`);
-      return undefined;
-    }
+    if (isQuietEnd(error, options.signal, log)) return undefined;
     throw error;
   }
 }
@@ -102,8 +115,8 @@ export function echo(reader: StreamReader, writer: AppWriter, options: EchoOptio
   return echoLoop(reader, writer, options, readSize, log);
 }
 
-/** The reply to one chunk: itself after `prefix`; throws for a `failOn` chunk. */
-function echoReply(data: Buffer, options: EchoOptions): Buffer {
+/** The reply to one chunk: itself after `prefix`; throws for a `failOn` chunk (seed 001's error). */
+export function echoReply(data: Buffer, options: EchoOptions): Buffer {
   if (options.failOn !== undefined && isFailChunk(data, options.failOn)) throw boom(data);
   return options.prefix === undefined ? data : Buffer.concat([options.prefix, data]);
 }
@@ -132,11 +145,6 @@ async function echoLoop(
       if (log !== undefined) log.debug(`sent ${bytesRepr(reply)}`);
     }
   } catch (error) {
-    if (isShutdown(error, options.signal)) {
-      log?.debug("shutting down");
-      return;
-    }
-    if (!isConnectionLoss(error)) throw error;
-    log?.debug(`connection lost: ${(error as Error).message}`);
+    if (!isQuietEnd(error, options.signal, log)) throw error;
   }
 }
