@@ -195,8 +195,6 @@ class LineLoop implements LineVisitor {
   #text = "";
   #parts: Uint8Array[] | undefined;
   #batchBytes = 0;
-  #quit = false;
-  #full = false;
   #tooLong: Buffer | undefined;
   // The slowloris guard's view of the current wait.
   #sweeper: Sweeper<LineLoop> | undefined;
@@ -237,10 +235,9 @@ class LineLoop implements LineVisitor {
       if (drainFirst && this.#writer.needsDrain) await this.#writer.drain();
       for (;;) {
         reader.readLinesNow(this);
-        if (this.#quit) return "quit";
+        if (this.#handler.closed) return "quit";
         // A burst that stopped at BATCH_BYTES has lines still buffered: drain, then go on.
-        const full = this.#full;
-        this.#full = false;
+        const full = this.#batchBytes >= BATCH_BYTES;
         if (this.#flush() && this.#writer.needsDrain) await this.#writer.drain();
         if (full) continue;
         let line: Buffer;
@@ -262,7 +259,7 @@ class LineLoop implements LineVisitor {
         this.#waiting = false;
         if (line.length === 0) return "eof";
         this.onLine(line, 0, line.length);
-        if (this.#quit) return "quit";
+        if (this.#handler.closed) return "quit";
       }
     } catch (error) {
       if (!this.#seed || !isConnectionLoss(error)) throw error;
@@ -293,14 +290,9 @@ class LineLoop implements LineVisitor {
         const { logged } = handler;
         if (logged !== undefined) this.#debug(`--> ${logged}`);
       }
-      if (handler.closed) {
-        this.#quit = true;
-        return false;
-      }
+      if (handler.closed) return false;
     }
-    if (this.#batchBytes < BATCH_BYTES) return true;
-    this.#full = true;
-    return false;
+    return this.#batchBytes < BATCH_BYTES;
   }
 
   /** The slowloris guard's tick; see the class comment. */

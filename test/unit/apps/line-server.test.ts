@@ -103,6 +103,29 @@ describe("serveLines", () => {
     assert.equal(writer.writes, 1);
   });
 
+  test("a burst of empty lines (replies larger than requests) is written in bounded batches, draining between them", async () => {
+    const lines = 40_000; // 40 KB in, 80 KB of replies out
+    const writer = new FakeWriter();
+    writer.needsDrain = true;
+    const writeSizes: number[] = [];
+    const write = writer.write.bind(writer);
+    writer.write = (data: Uint8Array | string) => {
+      writeSizes.push(data.length);
+      write(data);
+    };
+    assert.equal(
+      await serveLines(fedReader(["\n".repeat(lines)]), writer, bracketHandler()),
+      "eof",
+    );
+    assert.equal(writer.text(), "<>".repeat(lines));
+    assert.ok(writeSizes.length >= 2, `one write of ${writeSizes[0]} bytes`);
+    for (const size of writeSizes) assert.ok(size <= 64 * 1024 + 2, `a write of ${size} bytes`);
+    assert.ok(
+      writer.drains >= writeSizes.length - 1,
+      `${writer.drains} drains for ${writeSizes.length} writes`,
+    );
+  });
+
   test("does not hold back a reply while the next line is incomplete", async () => {
     const reader = fedReader(["a\nb\npart"], false);
     const writer = new FakeWriter();
