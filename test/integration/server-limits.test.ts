@@ -96,6 +96,22 @@ describe("Server limits", () => {
   });
 
   describe("maxSessions", () => {
+    /** A one-session echo server with client `a` served and client `b` waiting behind it. */
+    async function oneServedOneWaiting(served: string[]) {
+      const server = await startServer(recordingEcho(served), "127.0.0.1", 0, { maxSessions: 1 });
+      try {
+        const port = serverPort(server);
+        const a = await talk(clients, port, "a");
+        await echoed(a, "a");
+        const b = await talk(clients, port, "b");
+        await waitFor(() => server.waiting === 1, WAIT_MS, "b to wait");
+        return { server, port, a, b };
+      } catch (error) {
+        await shutDown(server);
+        throw error;
+      }
+    }
+
     test("a second client connects but is neither read nor answered until the first session ends", async () => {
       const served: string[] = [];
       const server = await startServer(recordingEcho(served), "127.0.0.1", 0, { maxSessions: 1 });
@@ -119,13 +135,8 @@ describe("Server limits", () => {
 
     test("waiting clients are served one at a time in arrival order", async () => {
       const served: string[] = [];
-      const server = await startServer(recordingEcho(served), "127.0.0.1", 0, { maxSessions: 1 });
+      const { server, port, a, b } = await oneServedOneWaiting(served);
       try {
-        const port = serverPort(server);
-        const a = await talk(clients, port, "a");
-        await echoed(a, "a");
-        const b = await talk(clients, port, "b");
-        await waitFor(() => server.waiting === 1, WAIT_MS, "b to wait");
         const c = await talk(clients, port, "c");
         await waitFor(() => server.waiting === 2, WAIT_MS, "c to wait");
         a.socket.end();
@@ -142,13 +153,8 @@ describe("Server limits", () => {
 
     test("closeClients() closes waiting connections without serving them", async () => {
       const served: string[] = [];
-      const server = await startServer(recordingEcho(served), "127.0.0.1", 0, { maxSessions: 1 });
+      const { server, a, b } = await oneServedOneWaiting(served);
       try {
-        const port = serverPort(server);
-        const a = await talk(clients, port, "a");
-        await echoed(a, "a");
-        const b = await talk(clients, port, "b");
-        await waitFor(() => server.waiting === 1, WAIT_MS, "b to wait");
         const closed = [a.socket, b.socket].map(readToClose);
         server.close();
         server.closeClients();
@@ -166,13 +172,8 @@ describe("Server limits", () => {
 
     test("abortWaiting() closes only the waiting connections; the active one goes on", async () => {
       const served: string[] = [];
-      const server = await startServer(recordingEcho(served), "127.0.0.1", 0, { maxSessions: 1 });
+      const { server, a, b } = await oneServedOneWaiting(served);
       try {
-        const port = serverPort(server);
-        const a = await talk(clients, port, "a");
-        await echoed(a, "a");
-        const b = await talk(clients, port, "b");
-        await waitFor(() => server.waiting === 1, WAIT_MS, "b to wait");
         server.abortWaiting();
         assert.equal(server.waiting, 0);
         assert.equal(await withTimeout(b.reply, WAIT_MS, "b to close"), "");
@@ -187,13 +188,8 @@ describe("Server limits", () => {
 
     test("waitClosed() waits for connections still waiting for a session", async () => {
       const served: string[] = [];
-      const server = await startServer(recordingEcho(served), "127.0.0.1", 0, { maxSessions: 1 });
+      const { server, a, b } = await oneServedOneWaiting(served);
       try {
-        const port = serverPort(server);
-        const a = await talk(clients, port, "a");
-        await echoed(a, "a");
-        const b = await talk(clients, port, "b");
-        await waitFor(() => server.waiting === 1, WAIT_MS, "b to wait");
         server.close();
         const closed = server.waitClosed();
         assert.equal(await isPending(closed, 20), true);
