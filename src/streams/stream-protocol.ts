@@ -76,6 +76,7 @@ export class StreamProtocol implements Protocol {
 
   /** Resolves at once unless writing is paused; rejects once the connection is lost. */
   drain(): Promise<void> {
+    if (!this.needsDrain) return Promise.resolve();
     if (!this.#lost && this.#writer?.transport.isClosing()) {
       // As asyncio: yield first so that connectionLost can run. Without this a
       // `write(); await drain()` loop on a reset socket never leaves the microtask
