@@ -87,6 +87,21 @@ export class ConcurrentReadError extends Error {
   }
 }
 
+/**
+ * A method was called in a state where it cannot run: `feedData` after
+ * `feedEof`, `listen` on a closed server, `writeEof` on a transport that cannot
+ * half-close, a second transport for one reader. A bug in the caller, not
+ * something the peer did; the message says which call and why.
+ */
+export class InvalidStateError extends Error {
+  override readonly name = "InvalidStateError";
+  readonly code = "ERR_INVALID_STATE";
+
+  constructor(message: string, options?: AsyncNetErrorOptions) {
+    super(message, options);
+  }
+}
+
 /** An operation did not finish within its configured time. */
 export class TimeoutError extends Error {
   override readonly name = "TimeoutError";

@@ -14,6 +14,7 @@ export {
   ConnectionClosedError,
   ConnectionResetError,
   IncompleteReadError,
+  InvalidStateError,
   LimitOverrunError,
   TimeoutError,
 } from "./errors.js";
