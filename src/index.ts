@@ -24,6 +24,7 @@ export {
   createUnixConnection,
 } from "./protocols/create-connection.js";
 export { createServer, createUnixServer } from "./protocols/create-server.js";
+export { DEFAULT_SHUTDOWN_GRACE_MS, type ShutdownOptions } from "./protocols/graceful-shutdown.js";
 export type { Protocol, ProtocolFactory } from "./protocols/protocol.js";
 export { type SocketAddress, Transport, type WriteBufferLimits } from "./protocols/transport.js";
 export { type ListenTarget, Server, type ServerOptions } from "./server.js";
@@ -47,4 +48,5 @@ export {
   StreamReader,
   type StreamReaderOptions,
 } from "./streams/stream-reader.js";
+export { SHUTDOWN_SETTLE_MS } from "./streams/stream-protocol.js";
 export { StreamWriter } from "./streams/stream-writer.js";

@@ -2,6 +2,7 @@ import { lookup } from "node:dns/promises";
 import { lstatSync, unlinkSync } from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
+import { gracefulShutdown, type ShutdownOptions } from "./protocols/graceful-shutdown.js";
 import type { Protocol, ProtocolFactory } from "./protocols/protocol.js";
 import { MAX_TIMEOUT_MS } from "./protocols/sweeper.js";
 import {
@@ -424,11 +425,20 @@ export class Server implements AsyncDisposable {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** For `await using`: stops accepting, closes every connection gracefully and waits for them. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    this.closeClients();
-    await this.waitClosed();
+  /**
+   * Graceful stop with a deadline: stops accepting, closes the connections
+   * waiting for a session, lets each open one finish (a stream handler reads
+   * and answers until its input is quiet; a Protocol is told through
+   * `shutdownRequested`, or closed after flushing), and aborts what is left
+   * when `options.grace` (default 10 s) ends. See `gracefulShutdown`.
+   */
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    return gracefulShutdown(this, this.#transports, options);
+  }
+
+  /** For `await using`: `shutdown()` with its default grace of 10 s, so it cannot hang on a peer that never reads. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
   }
 }
 

@@ -17,6 +17,13 @@ import type { Transport } from "./transport.js";
  *   makes the transport close itself after flushing.
  * - `connectionLost` is called exactly once, last: with no argument after a
  *   clean close, with the error after a failure.
+ * - `shutdownRequested` may come at any point between `connectionMade` and
+ *   `connectionLost` when the server begins a graceful stop
+ *   (`server.shutdown()`). The protocol finishes the work in hand and then
+ *   closes the transport itself (`transport.close()`); data may keep arriving
+ *   meanwhile. A protocol without it is closed gracefully at once (what was
+ *   written is flushed, then the connection closes). If it does not finish
+ *   within the shutdown's grace period, the server aborts it.
  *
  * An exception thrown by any callback closes that connection only: it is
  * reported to the server's error handler, the transport is aborted and
@@ -35,6 +42,16 @@ export interface Protocol {
   pauseWriting?(): void;
   /** The transport's write buffer went back down to its low-water mark. */
   resumeWriting?(): void;
+  /**
+   * A graceful stop began: finish the work in hand, then close the transport
+   * (`close()`, which flushes). Never called after `connectionLost` or once
+   * the transport is closing; called again by a second `shutdown()`, so it
+   * must be idempotent. Until the protocol
+   * closes, the server waits for it, up to the shutdown's grace period, after
+   * which it aborts the connection. Without this callback the transport is
+   * closed gracefully at once.
+   */
+  shutdownRequested?(): void;
 }
 
 /** Makes a new Protocol for each connection. */

@@ -222,6 +222,18 @@ export class Transport {
     else socket.end(linger);
   }
 
+  /**
+   * The server's graceful stop: calls the protocol's `shutdownRequested()`, so
+   * that it finishes its work and closes, or, for a protocol without it,
+   * closes at once after flushing. Does nothing once closing; a throwing
+   * callback aborts the connection, as any callback's throw does.
+   */
+  requestShutdown(): void {
+    if (this.isClosing()) return;
+    if (this.#protocol.shutdownRequested === undefined) this.close();
+    else this.#call("shutdownRequested");
+  }
+
   /** Closes the connection at once, dropping buffered data. `connectionLost(error)` follows. */
   abort(error?: Error): void {
     this.#closing = true;
@@ -380,7 +392,7 @@ export class Transport {
     }
   }
 
-  #call(method: "pauseWriting" | "resumeWriting"): void {
+  #call(method: "pauseWriting" | "resumeWriting" | "shutdownRequested"): void {
     try {
       this.#protocol[method]?.();
     } catch (error) {

@@ -1,13 +1,38 @@
 import { ConnectionClosedError } from "../errors.js";
+import { type ClockTimer, systemClock } from "../protocols/clock.js";
 import type { Protocol } from "../protocols/protocol.js";
 import type { Transport } from "../protocols/transport.js";
 import { StreamReader, type StreamReaderOptions } from "./stream-reader.js";
 import { StreamWriter } from "./stream-writer.js";
 
 /**
+ * How long a connection's input must stay quiet, once a graceful stop began,
+ * before its reader sees EOF: 250 ms. Long enough that a client still sending
+ * (a pipelining one, or one whose process is briefly descheduled) is not cut
+ * off between two writes; short enough that a stop under load still takes a
+ * fraction of a second.
+ */
+export const SHUTDOWN_SETTLE_MS = 250;
+
+// The graceful-stop states of one connection.
+const RUNNING = 0;
+const SETTLING = 1;
+const INPUT_ENDED = 2;
+
+/**
  * The adapter between the protocol layer and the streams layer (asyncio's
  * `StreamReaderProtocol`): feeds a StreamReader, tracks write pauses for
  * `drain()`, and records the connection's end for `waitClosed()`.
+ *
+ * Graceful stop (`shutdownRequested`, from `server.shutdown()`): the handler
+ * keeps being fed until the connection's input is quiet, that is the reader
+ * holds no byte, reading is not paused (by the reader's flow control), writing
+ * is not paused (a handler awaiting `drain()` is busy), and no data arrived
+ * for {@link SHUTDOWN_SETTLE_MS}. Then the reader gets EOF, so the handler's
+ * next read returns as at EOF and the handler ends by itself, after which
+ * `startServer` closes the connection, flushing. Data that arrives after
+ * that EOF is dropped. A partial line left in the reader is not quiet: such a
+ * connection runs until the peer's EOF, a timeout, or the end of the grace.
  */
 export class StreamProtocol implements Protocol {
   readonly reader: StreamReader;
@@ -18,6 +43,10 @@ export class StreamProtocol implements Protocol {
   #lostError: Error | undefined;
   #drain: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
   #closed: { promise: Promise<void>; resolve: () => void } | undefined;
+  // When data last arrived (or the input was last seen busy), for the graceful stop.
+  #lastInputAt = Number.NEGATIVE_INFINITY;
+  #shutdown = RUNNING;
+  #settleTimer: ClockTimer | undefined;
 
   constructor(
     options: StreamReaderOptions = {},
@@ -40,6 +69,11 @@ export class StreamProtocol implements Protocol {
   }
 
   dataReceived(data: Buffer): void {
+    // After the shutdown's EOF the peer's bytes have no reader.
+    if (this.#shutdown === INPUT_ENDED) return;
+    // One clock read per chunk (tens of ns against the chunk's microseconds): a
+    // stop must tell a connection that just received from an idle one.
+    this.#lastInputAt = systemClock.now();
     this.reader.feedData(data);
   }
 
@@ -51,6 +85,8 @@ export class StreamProtocol implements Protocol {
 
   connectionLost(error?: Error): void {
     this.#lost = true;
+    if (this.#settleTimer !== undefined) systemClock.cancel(this.#settleTimer);
+    this.#settleTimer = undefined;
     this.#lostError = error;
     if (error === undefined) this.reader.feedEof();
     else this.reader.setException(error);
@@ -72,6 +108,57 @@ export class StreamProtocol implements Protocol {
       this.#drain.resolve();
       this.#drain = undefined;
     }
+  }
+
+  /**
+   * A graceful stop began: feed EOF to the reader once the input is quiet (see
+   * the class comment). Idempotent; does nothing after the peer's EOF.
+   */
+  shutdownRequested(): void {
+    if (this.#shutdown !== RUNNING || this.#lost || this.reader.atEof()) return;
+    this.#shutdown = SETTLING;
+    // A connection that received nothing for the settle period before the stop
+    // is idle and ends at the first look; the others settle first.
+    const quietFor = systemClock.now() - this.#lastInputAt;
+    if (quietFor < SHUTDOWN_SETTLE_MS) this.#settleLater(SHUTDOWN_SETTLE_MS - quietFor);
+    else this.#lookAfterPoll();
+  }
+
+  #settleLater(delay: number): void {
+    this.#settleTimer = systemClock.schedule(Math.ceil(delay), () => {
+      this.#settleTimer = undefined;
+      this.#lookAfterPoll();
+    });
+  }
+
+  // What the kernel already holds for this connection must be read before its
+  // silence counts, but a timer can fire before the event loop polls sockets (it
+  // runs first in a turn, and late after a long burst), and an immediate set from
+  // the poll phase (the stop began in a socket's or signal's callback) runs
+  // before the next poll. An immediate set from an immediate always follows one.
+  #lookAfterPoll(): void {
+    setImmediate(() => setImmediate(() => this.#look()));
+  }
+
+  #look(): void {
+    if (this.#lost || this.#shutdown !== SETTLING) return;
+    if (this.reader.atEof()) {
+      // The peer's EOF came first: the handler ends by itself.
+      this.#shutdown = INPUT_ENDED;
+      return;
+    }
+    const transport = this.#writer?.transport;
+    if (transport === undefined || transport.isClosing()) return;
+    const now = systemClock.now();
+    if (this.reader.bufferedSize > 0 || this.#writingPaused || !transport.isReading()) {
+      // Busy: the settle period starts again once it is not.
+      this.#lastInputAt = now;
+    } else if (now - this.#lastInputAt >= SHUTDOWN_SETTLE_MS) {
+      this.#shutdown = INPUT_ENDED;
+      this.reader.feedEof();
+      return;
+    }
+    this.#settleLater(Math.max(1, SHUTDOWN_SETTLE_MS - (now - this.#lastInputAt)));
   }
 
   /** Resolves at once unless writing is paused; rejects once the connection is lost. */
