@@ -66,12 +66,6 @@ export function connectionErrorLogger(
 /** Options of {@link serveUntilSignal}. */
 export interface ServeOptions {
   /**
-   * On the first signal, also close every connection gracefully (flushing what
-   * was written). For Protocol servers, which have no read loop to stop;
-   * stream apps stop themselves through `CommandContext.shutdown`.
-   */
-  closeClients?: boolean;
-  /**
    * After the first signal, how long (ms) the open connections may still run;
    * then they are aborted, and the count logged at warn level. Default: no limit.
    */
@@ -82,11 +76,12 @@ export interface ServeOptions {
 
 /**
  * Logs `listening on ADDRESS:PORT` for every listening socket, serves until
- * `context.shutdown` aborts (first SIGINT/SIGTERM), then stops accepting and
- * waits for the open connections to finish, at most `grace` ms before it
- * aborts them. Resolves with the exit code: 0 (also when the grace period ran
- * out: the stop was asked for and done), or {@link EXIT_ABORTED} when
- * `context.abort` (second signal) aborted them.
+ * `context.shutdown` aborts (first SIGINT/SIGTERM), then stops gracefully
+ * through `server.shutdown()`: idle connections close at once, busy ones are
+ * read and answered until their input is quiet, and what is left after
+ * `grace` ms is aborted. Resolves with the exit code: 0 (also when the grace
+ * period ran out: the stop was asked for and done), or {@link EXIT_ABORTED}
+ * when `context.abort` (second signal) aborted them.
  */
 export async function serveUntilSignal(
   server: Server,
@@ -102,33 +97,19 @@ export async function serveUntilSignal(
   }
   options.drops?.close();
   // Connections still queued for a session (--max-sessions) were never read: nothing
-  // of theirs was received, so they are closed unserved rather than held for the grace.
+  // of theirs was received, so shutdown() closes them unserved rather than hold them.
   if (server.waiting > 0) {
     logger.info(`closing ${server.waiting} connection(s) still waiting for a session`);
-    server.abortWaiting();
   }
-  if (options.closeClients) server.closeClients();
-  const aborted = new Promise<"aborted">((resolve) => {
-    if (context.abort.aborted) resolve("aborted");
-    else context.abort.addEventListener("abort", () => resolve("aborted"), { once: true });
+  const grace = options.grace ?? Number.POSITIVE_INFINITY;
+  await server.shutdown({
+    grace,
+    signal: context.abort,
+    onGraceOver: (count) => {
+      logger.warn(`grace period of ${grace / 1000} s over: aborted ${count} connection(s)`);
+    },
   });
-  const closed = server.waitClosed().then(() => "closed" as const);
-  const { grace } = options;
-  let timer: NodeJS.Timeout | undefined;
-  const graceOver = new Promise<"grace">((resolve) => {
-    if (grace !== undefined) timer = setTimeout(() => resolve("grace"), grace);
-  });
-  let result = await Promise.race([closed, aborted, graceOver]);
-  clearTimeout(timer);
-  if (result === "grace") {
-    const count = server.connections + server.waiting;
-    server.abortClients();
-    logger.warn(`grace period of ${(grace ?? 0) / 1000} s over: aborted ${count} connection(s)`);
-    // Aborted sockets close at once; only a second signal may cut this wait short.
-    result = await Promise.race([closed, aborted]);
-  }
-  if (result === "aborted") {
-    server.abortClients();
+  if (context.abort.aborted) {
     logger.warn("aborted: open connections were closed at once");
     return EXIT_ABORTED;
   }

@@ -125,7 +125,6 @@ async function run(args: string[], context: CommandContext): Promise<number> {
       prefix,
       failOn,
       until: values.until,
-      signal: context.shutdown,
     };
     const handler = (reader: StreamReader, writer: StreamWriter) => app(reader, writer, options);
     server = await startServer(handler, host, port, {
@@ -135,11 +134,9 @@ async function run(args: string[], context: CommandContext): Promise<number> {
     });
   }
   logger.debug(`starting up on ${host} port ${listeningPort(server)}`);
-  return serveUntilSignal(server, context, {
-    closeClients: style === "protocol",
-    grace: limits.grace,
-    drops,
-  });
+  // No shutdown signal for the apps: server.shutdown() ends a streams handler
+  // through its reader's EOF once the input is quiet; the Protocol is closed.
+  return serveUntilSignal(server, context, { grace: limits.grace, drops });
 }
 
 /** `asyncnet echo-server`. */

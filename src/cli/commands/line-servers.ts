@@ -69,7 +69,7 @@ prints: Received connection from ('HOST', PORT), ('HOST', PORT) --> LINE,
 ${SERVER_NOTES}`;
 
 /** The options a line server's app gets: the flags' and the app's own `extra`. */
-export type LineServerAppOptions<E> = LineAppOptions & { limit: number; signal: AbortSignal } & E;
+export type LineServerAppOptions<E> = LineAppOptions & { limit: number } & E;
 
 /** The per-connection app of a line server. */
 export type LineApp<E> = (
@@ -105,13 +105,13 @@ export async function runLineServer<E extends object>(
   );
   const limits = parseServerLimits(values);
   const { options: limitOptions, drops } = limitServerOptions(limits, context.logger);
-  // One options object for every connection.
+  // One options object for every connection. No shutdown signal: on a stop the
+  // loop answers until its input is quiet, then sees EOF (server.shutdown()).
   const options: LineServerAppOptions<E> = {
     ...extra,
     logger: context.logger.child(name),
     limit,
     lineTimeout,
-    signal: context.shutdown,
   };
   const handler = (reader: StreamReader, writer: StreamWriter) => app(reader, writer, options);
   const server = await startServer(handler, host, port, {
