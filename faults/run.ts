@@ -23,7 +23,12 @@ import { fuzzCalcScenario, fuzzLineEchoScenario } from "./scenarios/fuzz.js";
 import { hugeLineScenario } from "./scenarios/huge-line.js";
 import { noReadCalcScenario, noReadEchoScenario } from "./scenarios/no-read.js";
 import { resetsCalcScenario, resetsEchoScenario } from "./scenarios/resets.js";
-import { sigtermIdleScenario, sigtermScenario, sigtermStuckScenario } from "./scenarios/sigterm.js";
+import {
+  sigtermIdleScenario,
+  sigtermPipeliningScenario,
+  sigtermScenario,
+  sigtermStuckScenario,
+} from "./scenarios/sigterm.js";
 import { slowlorisFatScenario, slowlorisScenario } from "./scenarios/slowloris.js";
 
 /** Every scenario, in the order they run. */
@@ -37,6 +42,7 @@ export const SCENARIOS: readonly RunnableScenario[] = [
   runnable(resetsCalcScenario),
   runnable(resetsEchoScenario),
   runnable(sigtermScenario),
+  runnable(sigtermPipeliningScenario),
   runnable(sigtermStuckScenario),
   runnable(sigtermIdleScenario),
   runnable(fuzzCalcScenario),

@@ -6,7 +6,10 @@
  *
  * A line counts as sent once its write completed (it is in the kernel). On the
  * command `mark` the client notes, per connection, how many lines were sent,
- * and says so; it goes on sending until the server ends the connection.
+ * and says so; it goes on sending until `lines` were written on a connection
+ * (0: until the server ends it). With `burst`, on `mark` each connection stops
+ * its window and writes `burst` more lines in one write at once; the mark is
+ * taken once every such write is in the kernel.
  *
  * Events: `ready` (all connected, each answered once), `mark`, `done` (all
  * connections ended, or `maxMs` after the mark).
@@ -22,6 +25,10 @@ export interface PipelineParams {
   port: number;
   conns: number;
   depth: number;
+  /** Lines each connection writes in all; 0: no limit. */
+  lines: number;
+  /** Lines each connection writes at once on `mark`; 0: none. */
+  burst: number;
   app: "calc-server" | "line-echo-server";
   maxMs: number;
 }
@@ -42,12 +49,30 @@ const params = clientParams<PipelineParams>();
 const calc = params.app === "calc-server";
 const expected = (k: number) => (calc ? `Sum of input numbers: '${k}'\r` : `Echoed: '${k}'\r`);
 
+let bursting = false;
+
 function send(c: Conn): void {
-  if (c.ending !== "open" || c.socket.writableEnded) return;
+  if (c.ending !== "open" || c.socket.writableEnded || bursting) return;
+  if (params.lines > 0 && c.written >= params.lines) return;
   const k = ++c.written;
   c.socket.write(`${k}\n`, (error) => {
     if (!error) c.sent++;
   });
+}
+
+/** Writes `n` numbered lines in one write; resolves once it is in the kernel. */
+function burst(c: Conn, n: number): Promise<void> {
+  if (c.ending !== "open") return Promise.resolve();
+  const first = c.written + 1;
+  c.written += n;
+  let text = "";
+  for (let k = first; k <= c.written; k++) text += `${k}\n`;
+  return new Promise((resolve) =>
+    c.socket.write(text, (error) => {
+      if (!error) c.sent += n;
+      resolve();
+    }),
+  );
 }
 
 function open(): Promise<Conn> {
@@ -97,10 +122,18 @@ async function main(): Promise<void> {
   }
   let markedAt: number | undefined;
   onCommand((command) => {
-    if (command !== "mark" || markedAt !== undefined) return;
-    for (const c of conns) c.atMark = c.sent;
-    markedAt = performance.now();
-    emit("mark", { sent: conns.reduce((n, c) => n + c.atMark, 0) });
+    if (command !== "mark" || markedAt !== undefined || bursting) return;
+    const take = () => {
+      for (const c of conns) c.atMark = c.sent;
+      markedAt = performance.now();
+      emit("mark", { sent: conns.reduce((n, c) => n + c.atMark, 0) });
+    };
+    if (params.burst === 0) {
+      take();
+      return;
+    }
+    bursting = true;
+    void Promise.all(conns.map((c) => burst(c, params.burst))).then(take);
   });
   emit("ready", { conns: conns.length });
   const closed = () => conns.every((c) => c.socket.destroyed);

@@ -1,7 +1,11 @@
 /**
  * `sigterm`: SIGTERM while N connections pipeline numbered lines at a line
  * server (a client process), optionally beside connections that never read
- * (they cannot finish, so only `--grace` ends them).
+ * (they cannot finish, so only `--grace` ends them). Two loads: a burst (each
+ * connection writes `burst` lines at once and the signal follows as soon as
+ * they are in the kernel, most of them not yet read by the server), or a
+ * window of `depth` lines in flight, still pipelining when the signal comes,
+ * up to `lines` per connection.
  *
  * Lost replies, precisely: just before the signal the runner asks the client
  * to mark, per connection, how many lines it has written into the kernel
@@ -9,7 +13,8 @@
  * one of those lines reached the server's machine before the signal. A line
  * counted at the mark that never gets its reply is lost: lost = Σ over
  * connections of max(0, marked − replies received). Lines written after the
- * mark may go unanswered (the server stops reading); they are counted apart.
+ * mark are answered too while the client keeps the connection busy (the
+ * server reads on until the input is quiet); they are counted apart.
  * Replies are checked in order against their lines, so a reply that comes is
  * the right one.
  *
@@ -33,6 +38,10 @@ export interface SigtermParams {
   app: "calc-server" | "line-echo-server";
   conns: number;
   depth: number;
+  /** Lines each connection writes in all (the window's end); 0: no limit. */
+  lines: number;
+  /** Lines each connection writes at once just before the signal; 0: none. */
+  burst: number;
   /** Load before the signal, ms. */
   warmMs: number;
   /** Connections that pipeline and never read; 0 for none. */
@@ -48,6 +57,7 @@ export interface SigtermFigures extends Checked {
   app: string;
   conns: number;
   depth: number;
+  burst: number;
   stuckConns: number;
   idleConns: number;
   graceSeconds: number;
@@ -110,6 +120,8 @@ export function sigterm(p: SigtermParams): Promise<SigtermFigures> {
         port: server.port,
         conns: p.conns,
         depth: p.depth,
+        lines: p.lines,
+        burst: p.burst,
         app: p.app,
         maxMs: p.graceSeconds * 1000 + 20_000,
       });
@@ -129,6 +141,7 @@ export function sigterm(p: SigtermParams): Promise<SigtermFigures> {
       app: p.app,
       conns: p.conns,
       depth: p.depth,
+      burst: p.burst,
       stuckConns: p.stuckConns,
       idleConns: p.idleConns,
       graceSeconds: p.graceSeconds,
@@ -162,7 +175,9 @@ function check(f: SigtermFigures): string[] {
 
 function rows(f: SigtermFigures): Row[] {
   const load =
-    `${int(f.conns)} conns × ${f.depth} in flight` +
+    (f.burst > 0
+      ? `${int(f.conns)} conns × ${int(f.burst)} lines at once`
+      : `${int(f.conns)} conns × ${f.depth} in flight`) +
     (f.stuckConns > 0 ? ` + ${f.stuckConns} never reading` : "") +
     (f.idleConns > 0 ? ` + ${int(f.idleConns)} idle` : "");
   return [
@@ -196,11 +211,13 @@ function rows(f: SigtermFigures): Row[] {
 
 export const sigtermScenario: Scenario<SigtermParams, SigtermFigures> = {
   name: "sigterm",
-  summary: "SIGTERM while connections pipeline lines at the calculator",
+  summary: "SIGTERM right after connections each wrote a burst of lines to the calculator",
   full: {
     app: "calc-server",
     conns: 100,
     depth: 16,
+    lines: 0,
+    burst: 20_000,
     warmMs: 1000,
     stuckConns: 0,
     idleConns: 0,
@@ -211,12 +228,23 @@ export const sigtermScenario: Scenario<SigtermParams, SigtermFigures> = {
     app: "calc-server",
     conns: 50,
     depth: 16,
+    lines: 0,
+    burst: 10_000,
     warmMs: 500,
     stuckConns: 0,
     idleConns: 0,
     graceSeconds: 10,
     timeoutMs: 30_000,
   },
+  run: sigterm,
+  rows,
+};
+
+export const sigtermPipeliningScenario: Scenario<SigtermParams, SigtermFigures> = {
+  name: "sigterm/pipelining",
+  summary: "SIGTERM while connections are still pipelining (a window of lines in flight)",
+  full: { ...sigtermScenario.full, burst: 0, lines: 4_000 },
+  quick: { ...sigtermScenario.quick, burst: 0, lines: 4_000 },
   run: sigterm,
   rows,
 };

@@ -9,6 +9,8 @@ const SMALL: SigtermParams = {
   app: "calc-server",
   conns: 20,
   depth: 8,
+  lines: 0,
+  burst: 10_000,
   warmMs: 200,
   stuckConns: 0,
   idleConns: 0,
@@ -23,11 +25,19 @@ function assertGraceful(f: Awaited<ReturnType<typeof sigterm>>): void {
   assert.equal(f.bad, 0);
   assert.equal(f.partialBytes, 0);
   assert.deepEqual(Object.keys(f.endings), ["eof"]);
+  if (f.burst > 0) assert.equal(f.replies, f.sentAtMark, "every line of the burst answered");
 }
 
 describe("SIGTERM under load", () => {
   test("the calculator answers every line written before the signal, ends each connection cleanly, exits 0", async () => {
     assertGraceful(await sigterm(SMALL));
+  });
+
+  test("connections still pipelining at the signal get every line answered, then EOF", async () => {
+    const f = await sigterm({ ...SMALL, burst: 0, lines: 5_000 });
+    assertGraceful(f);
+    assert.equal(f.unansweredAfterMark, 0);
+    assert.equal(f.replies, 20 * 5_000);
   });
 
   test("the line echo does the same", async () => {

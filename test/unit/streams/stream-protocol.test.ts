@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ConnectionClosedError, ConnectionResetError } from "../../../src/errors.js";
 import type { Transport } from "../../../src/protocols/transport.js";
-import { StreamProtocol } from "../../../src/streams/stream-protocol.js";
+import { SHUTDOWN_SETTLE_MS, StreamProtocol } from "../../../src/streams/stream-protocol.js";
 import { tick } from "../../helpers/fake-transport.js";
-import { isPending } from "../../helpers/with-timeout.js";
+import { isPending, sleep, withTimeout } from "../../helpers/with-timeout.js";
 
 /** A transport stub: enough for the protocol, its reader and its writer. */
 function fakeTransport(options: { secure?: boolean } = {}) {
@@ -134,5 +134,118 @@ describe("StreamProtocol", () => {
     await waiting;
     await tick();
     assert.equal(await isPending(protocol.writer.waitClosed(), 0), false);
+  });
+});
+
+/** A transport stub that also answers isReading, for the graceful stop. */
+function connectedForShutdown() {
+  const state = { reading: true, closing: false };
+  const transport = {
+    canWriteEof: () => true,
+    isClosing: () => state.closing,
+    isReading: () => state.reading && !state.closing,
+    pauseReading() {
+      state.reading = false;
+    },
+    resumeReading() {
+      state.reading = true;
+    },
+    write() {},
+    close() {
+      state.closing = true;
+    },
+  };
+  const protocol = new StreamProtocol({ limit: 16 });
+  protocol.connectionMade(transport as unknown as Transport);
+  return { protocol, state };
+}
+
+/** Longer than the settle period, for "still pending" checks only. */
+const PAST_SETTLE = SHUTDOWN_SETTLE_MS * 2 + 50;
+
+describe("StreamProtocol.shutdownRequested", () => {
+  test("an idle connection's waiting read returns as at EOF", async () => {
+    const { protocol } = connectedForShutdown();
+    const line = protocol.reader.readLine();
+    protocol.shutdownRequested();
+    assert.equal((await withTimeout(line, 5_000, "EOF")).length, 0);
+    assert.equal(protocol.reader.atEof(), true);
+  });
+
+  test("bytes still buffered keep it open; once read and quiet, EOF", async () => {
+    const { protocol } = connectedForShutdown();
+    protocol.dataReceived(Buffer.from("partial"));
+    protocol.shutdownRequested();
+    const exact = protocol.reader.readExactly(8);
+    assert.equal(await isPending(exact, PAST_SETTLE), true);
+    protocol.dataReceived(Buffer.from("!"));
+    assert.equal((await exact).toString(), "partial!");
+    // Nothing is left buffered, so the input may settle now.
+    const rest = protocol.reader.read(100);
+    assert.equal((await withTimeout(rest, 5_000, "EOF")).length, 0);
+  });
+
+  test("data arriving keeps it open until it stops", async () => {
+    const { protocol } = connectedForShutdown();
+    protocol.shutdownRequested();
+    const got: string[] = [];
+    const reading = (async () => {
+      for (;;) {
+        const chunk = await protocol.reader.read(100);
+        if (chunk.length === 0) return;
+        got.push(chunk.toString());
+      }
+    })();
+    for (let i = 0; i < 6; i++) {
+      protocol.dataReceived(Buffer.from(String(i)));
+      await sleep(SHUTDOWN_SETTLE_MS / 5);
+    }
+    await withTimeout(reading, 5_000, "EOF after the last chunk");
+    assert.deepEqual(got, ["0", "1", "2", "3", "4", "5"]);
+  });
+
+  test("paused writing (a handler awaiting drain) is not quiet", async () => {
+    const { protocol } = connectedForShutdown();
+    protocol.pauseWriting();
+    protocol.shutdownRequested();
+    const eof = protocol.reader.read(100);
+    assert.equal(await isPending(eof, PAST_SETTLE), true);
+    protocol.resumeWriting();
+    assert.equal((await withTimeout(eof, 5_000, "EOF")).length, 0);
+  });
+
+  test("paused reading (flow control) is not quiet", async () => {
+    const { protocol, state } = connectedForShutdown();
+    protocol.dataReceived(Buffer.alloc(64)); // above 2 × limit: the reader pauses
+    assert.equal(state.reading, false);
+    protocol.shutdownRequested();
+    await sleep(PAST_SETTLE);
+    assert.equal(protocol.reader.atEof(), false);
+    assert.equal((await protocol.reader.read(64)).length, 64); // resumes: empty, reading
+    const eof = protocol.reader.read(100);
+    assert.equal((await withTimeout(eof, 5_000, "EOF")).length, 0);
+  });
+
+  test("data after the shutdown's EOF is dropped, not an error", async () => {
+    const { protocol } = connectedForShutdown();
+    protocol.shutdownRequested();
+    assert.equal((await withTimeout(protocol.reader.read(), 5_000, "EOF")).length, 0);
+    protocol.dataReceived(Buffer.from("late"));
+    assert.equal(protocol.reader.bufferedSize, 0);
+    assert.equal(protocol.eofReceived(), true);
+  });
+
+  test("after the peer's EOF it does nothing; after connectionLost its timer is gone", async () => {
+    const { protocol } = connectedForShutdown();
+    protocol.dataReceived(Buffer.from("x"));
+    protocol.eofReceived();
+    protocol.shutdownRequested();
+    assert.equal((await protocol.reader.read()).toString(), "x");
+    const other = connectedForShutdown().protocol;
+    other.dataReceived(Buffer.from("y"));
+    other.shutdownRequested();
+    other.connectionLost();
+    assert.equal((await other.reader.read()).toString(), "y");
+    assert.equal((await other.reader.read()).length, 0);
   });
 });
