@@ -98,10 +98,10 @@ export const SERVER_NOTES = `On start the server logs, at info level, one line p
   main: listening on 127.0.0.1:PORT
   main: listening on [::1]:PORT
 with the real port (IPv6 addresses in brackets), so --port 0 can be used.
-SIGINT (Ctrl-C) or SIGTERM: stop accepting, answer what was already received,
-close idle connections, give the busy ones --grace seconds to finish, then
-abort them (logged with their count); exit 0, also when the grace period ran
-out. A second signal closes every connection at once and exits 130.`;
+SIGINT (Ctrl-C) or SIGTERM: stop accepting, close idle connections, and keep
+answering each busy one until its client has been quiet for 0.25 s (or sent
+EOF), for at most --grace seconds, then abort what is left (logged with their
+count); exit 0, also when the grace period ran out. A second signal closes every connection at once and exits 130.`;
 
 /** The common flags, for every command's `--help`. */
 export const COMMON_HELP = `Common options:
