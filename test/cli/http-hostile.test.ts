@@ -111,14 +111,18 @@ describe("wget and http-head against hostile servers", () => {
   };
 
   before(async () => {
-    server = await startRawServer((socket, request) => {
-      const path = request.split(" ")[1] ?? "";
-      gone.set(path, clientGoneAfterEof(socket));
-      // Routed on the first segment: `/held/NAME` is `/held` saved as NAME.
-      const reply = routes[`/${path.split(/[/?]/)[1] ?? ""}`];
-      if (reply === undefined) socket.end("HTTP/1.1 500 No Route\r\n\r\n");
-      else reply(socket);
-    });
+    server = await startRawServer(
+      (socket, request) => {
+        const path = request.split(" ")[1] ?? "";
+        gone.set(path, clientGoneAfterEof(socket));
+        // Routed on the first segment: `/held/NAME` is `/held` saved as NAME.
+        const reply = routes[`/${path.split(/[/?]/)[1] ?? ""}`];
+        if (reply === undefined) socket.end("HTTP/1.1 500 No Route\r\n\r\n");
+        else reply(socket);
+      },
+      "127.0.0.1",
+      { holdOpen: true },
+    );
   });
 
   after(async () => {

@@ -121,15 +121,19 @@ export function startHttpsServer(
 
 /**
  * Starts a raw TCP server that reads each request head (up to `\r\n\r\n`),
- * records it in `requests` and lets `reply` answer on the socket.
+ * records it in `requests` and lets `reply` answer on the socket. With
+ * `holdOpen`, the client's EOF does not end the server's side (Node's
+ * `allowHalfOpen`): the connection stays open until `reply` ends it or the
+ * server closes, as a hostile server keeps it.
  */
 export async function startRawServer(
   reply: (socket: net.Socket, request: string) => void,
   host = "127.0.0.1",
+  options: { holdOpen?: boolean } = {},
 ): Promise<RunningServer & { requests: string[] }> {
   const requests: string[] = [];
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const server = net.createServer({ allowHalfOpen: options.holdOpen === true }, (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => {});
