@@ -150,17 +150,23 @@ export class HttpRedirectError extends Error {
 }
 
 /**
- * The server closed the connection before the `Content-Length` it announced.
- * `received` bytes of the body arrived out of `expected`.
+ * The server closed the connection before the end of the body: before the
+ * `Content-Length` it announced (`expected`), or before the last chunk of a
+ * chunked body (`expected` is `undefined`). `received` bytes of the body arrived.
  */
 export class HttpBodyTruncatedError extends Error {
   override readonly name = "HttpBodyTruncatedError";
   readonly code = "ERR_HTTP_BODY_TRUNCATED";
   readonly received: number;
-  readonly expected: number;
+  readonly expected: number | undefined;
 
-  constructor(received: number, expected: number, options?: AsyncNetErrorOptions) {
-    super(`Connection closed at byte ${received} of ${expected}`, options);
+  constructor(received: number, expected: number | undefined, options?: AsyncNetErrorOptions) {
+    super(
+      expected === undefined
+        ? `Connection closed at byte ${received}, before the last chunk`
+        : `Connection closed at byte ${received} of ${expected}`,
+      options,
+    );
     this.received = received;
     this.expected = expected;
   }

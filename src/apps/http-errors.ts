@@ -61,8 +61,6 @@ const CERT_ERRORS = new Set([
   "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 
-const FILE_ERRORS = new Set(["EACCES", "EEXIST", "EISDIR", "ENOENT", "ENOSPC", "EROFS", "EPIPE"]);
-
 function codeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : undefined;
@@ -81,10 +79,12 @@ export function isCertificateError(error: unknown): boolean {
 export type ErrorStage = "network" | "output";
 
 /**
- * GNU wget's exit code for `error`: 3 file I/O, 4 network (refused, reset,
- * timeout, truncated body), 5 certificate verification, 7 protocol (a reply
- * that is not HTTP, or none), 8 server error status or failed redirect,
- * 130 interrupted, 1 anything else.
+ * GNU wget's exit code for `error`: 3 file I/O (any system error at the
+ * `output` stage: `ENAMETOOLONG`, `EACCES`, `ENOSPC`, `EPIPE`... and Node's
+ * stream errors), 4 network (refused, reset, timeout, truncated body), 5
+ * certificate verification, 7 protocol (a reply that is not HTTP, or none;
+ * a malformed chunked body; bad `Content-Length`), 8 server error status or
+ * failed redirect, 130 interrupted, 1 anything else.
  */
 export function exitStatusOf(error: unknown, stage: ErrorStage): number {
   if (error instanceof HttpStatusError || error instanceof HttpRedirectError) {
@@ -108,7 +108,8 @@ export function exitStatusOf(error: unknown, stage: ErrorStage): number {
     return ExitStatus.network;
   }
   const code = codeOf(error);
-  if (stage === "output" && code !== undefined && FILE_ERRORS.has(code)) return ExitStatus.io;
+  // Whatever fails while creating or writing the output is a file I/O error, whatever its errno.
+  if (stage === "output" && code !== undefined) return ExitStatus.io;
   // System errors (ECONNREFUSED, ENOTFOUND, EHOSTUNREACH...) and TLS handshake failures.
   if (code !== undefined && stage === "network") return ExitStatus.network;
   return ExitStatus.generic;

@@ -7,7 +7,14 @@
  */
 
 import { rootCertificates } from "node:tls";
-import { IncompleteReadError, TimeoutError } from "../errors.js";
+import {
+  HttpBodyTruncatedError,
+  IncompleteReadError,
+  LimitOverrunError,
+  TimeoutError,
+} from "../errors.js";
+import type { BodyFraming } from "../framing/http-body.js";
+import { ChunkedDecoder } from "../framing/http-chunked.js";
 import {
   formatRequest,
   type HttpResponseHead,
@@ -68,14 +75,26 @@ export async function readWithTimeout(
   }
 }
 
+/** Most bytes the response heads may take together, interim (1xx) heads included. */
+const MAX_HEAD_BYTES = 65536;
+
+/** An interim response (RFC 9110 §15.2) that a final one follows: any 1xx but 101, which switches protocols. */
+function isInterim(status: number): boolean {
+  return status >= 100 && status < 200 && status !== 101;
+}
+
 /**
- * A connection that has sent one request and read the response head. The
- * body, if any, is read from `rest` then `reader`; `close()` ends it.
+ * A connection that has sent one request and read the final response head
+ * (after any interim 1xx ones). The body, if any, is read from `head.rest`
+ * then `read()`; `close()` ends the connection.
  */
 export class HttpExchange {
   readonly url: HttpUrl;
+  /** The final response head. */
   readonly head: HttpResponseHead;
-  /** The head exactly as received, its final empty line included. */
+  /** The interim 1xx heads that came before `head` (`100 Continue`...), in order; often empty. */
+  readonly interim: readonly HttpResponseHead[];
+  /** The final head exactly as received, its final empty line included. */
   readonly headBytes: Buffer;
   readonly reader: StreamReader;
   readonly #writer: StreamWriter;
@@ -83,15 +102,15 @@ export class HttpExchange {
 
   private constructor(
     url: HttpUrl,
-    head: HttpResponseHead,
-    headBytes: Buffer,
+    heads: { head: HttpResponseHead; interim: HttpResponseHead[]; headBytes: Buffer },
     reader: StreamReader,
     writer: StreamWriter,
     options: HttpExchangeOptions,
   ) {
     this.url = url;
-    this.head = head;
-    this.headBytes = headBytes;
+    this.head = heads.head;
+    this.interim = heads.interim;
+    this.headBytes = heads.headBytes;
     this.reader = reader;
     this.#writer = writer;
     this.#options = options;
@@ -99,13 +118,15 @@ export class HttpExchange {
 
   /**
    * Connects to `url`, sends `METHOD PATH HTTP/1.0\r\nHost: HOST\r\n\r\n` and
-   * reads the response head.
+   * reads the response head. Interim responses (1xx but 101) are read and
+   * kept in `interim`; the head that follows them is the response.
    *
    * Rejects with the connect error (`ECONNREFUSED`, a certificate error code
    * such as `DEPTH_ZERO_SELF_SIGNED_CERT`, `TimeoutError`...), with
-   * `HttpParseError` / `LimitOverrunError` for a head that is not HTTP, or
-   * with `IncompleteReadError` when the server closes before the head ends
-   * (`partial`: what it sent). The connection is closed on every rejection.
+   * `HttpParseError` / `LimitOverrunError` for a head that is not HTTP (or
+   * heads longer than 64 KiB together), or with `IncompleteReadError` when
+   * the server closes before the head ends (`partial`: what it sent of that
+   * head). The connection is closed on every rejection.
    */
   static async open(
     method: string,
@@ -126,10 +147,15 @@ export class HttpExchange {
       writer.write(request);
       await writer.drain();
       logger?.debug(`sent ${method} ${url.path} HTTP/1.0`);
-      const parser = new HttpResponseHeadParser();
-      const chunks: Buffer[] = [];
+      const interim: HttpResponseHead[] = [];
+      let budget = MAX_HEAD_BYTES;
+      let parser = new HttpResponseHeadParser({ maxHeadBytes: budget });
+      let chunks: Buffer[] = [];
+      // What an interim head left in its last chunk: the start of the next head.
+      let pending: Buffer | undefined;
       for (;;) {
-        const chunk = await readWithTimeout(reader, READ_SIZE, timeout, signal);
+        const chunk = pending ?? (await readWithTimeout(reader, READ_SIZE, timeout, signal));
+        pending = undefined;
         if (chunk.length === 0) throw new IncompleteReadError(Buffer.concat(chunks), null);
         chunks.push(chunk);
         const head = parser.feed(chunk);
@@ -137,7 +163,20 @@ export class HttpExchange {
         const all = chunks.length === 1 ? chunk : Buffer.concat(chunks);
         const headBytes = all.subarray(0, all.length - head.rest.length);
         logger?.debug(`received ${head.rawLines[0]}`);
-        return new HttpExchange(url, head, headBytes, reader, writer, options);
+        if (!isInterim(head.status)) {
+          return new HttpExchange(url, { head, interim, headBytes }, reader, writer, options);
+        }
+        interim.push(head);
+        budget -= headBytes.length;
+        if (budget <= 0) {
+          throw new LimitOverrunError(
+            `Cannot parse response head: exceeded limit of ${MAX_HEAD_BYTES} bytes`,
+            MAX_HEAD_BYTES - budget,
+          );
+        }
+        parser = new HttpResponseHeadParser({ maxHeadBytes: budget });
+        chunks = [];
+        if (head.rest.length > 0) pending = head.rest;
       }
     } catch (error) {
       writer.transport.abort();
@@ -156,10 +195,59 @@ export class HttpExchange {
     return readWithTimeout(this.reader, n, this.#options.timeout ?? 0, this.#options.signal);
   }
 
-  /** Closes the connection (what is left unread is dropped) and waits until it is closed. */
+  /**
+   * The body as `framing` delimits it (see `bodyFraming`), in pieces of at
+   * most {@link READ_SIZE} bytes, starting with `head.rest`; each read waits
+   * at most the exchange's timeout. Bytes after the body are left unread.
+   *
+   * @throws {HttpBodyTruncatedError} when the server closes before the end of
+   *   a `length` or `chunked` body.
+   * @throws {HttpParseError | LimitOverrunError} for a malformed chunked body.
+   * @throws the read errors (`TimeoutError`, `ConnectionResetError`...).
+   */
+  async *body(framing: BodyFraming): AsyncGenerator<Buffer, void, undefined> {
+    let chunk = this.head.rest;
+    if (framing.kind === "none") return;
+    if (framing.kind === "close") {
+      for (;;) {
+        if (chunk.length > 0) yield chunk;
+        chunk = await this.read();
+        if (chunk.length === 0) return;
+      }
+    }
+    if (framing.kind === "chunked") {
+      const decoder = new ChunkedDecoder();
+      for (;;) {
+        for (const piece of decoder.feed(chunk)) if (piece.length > 0) yield piece;
+        if (decoder.done) return;
+        chunk = await this.read();
+        if (chunk.length === 0) decoder.end();
+      }
+    }
+    let left = framing.length;
+    for (;;) {
+      if (chunk.length > left) chunk = chunk.subarray(0, left);
+      if (chunk.length > 0) {
+        left -= chunk.length;
+        yield chunk;
+      }
+      if (left === 0) return;
+      chunk = await this.read(Math.min(READ_SIZE, left));
+      if (chunk.length === 0)
+        throw new HttpBodyTruncatedError(framing.length - left, framing.length);
+    }
+  }
+
+  /**
+   * Ends the connection at once (what is left unread is dropped) and waits
+   * until it is closed. No linger for the server's EOF, as a server's close
+   * does: a client that has its response has nothing more to wait for (GNU
+   * wget just `close()`s), and a server that keeps the connection open must
+   * not hold it up.
+   */
   async close(): Promise<void> {
     this.#options.logger?.debug("closing");
-    this.#writer.close();
+    this.#writer.transport.abort();
     await this.#writer.waitClosed();
   }
 }

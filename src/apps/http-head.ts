@@ -36,9 +36,11 @@ export function formatHeaderLines(rawLines: readonly string[]): string {
 }
 
 /**
- * Sends `HEAD` to `options.url` and prints the response head. Any status is a
- * success (the program prints headers, it does not judge them); bytes after
- * the head are ignored, as a HEAD response has no body.
+ * Sends `HEAD` to `options.url` and prints the response head, after the
+ * lines of any interim (1xx but 101) heads before it, as the seed prints
+ * every line it reads. Any status is a success (the program prints headers,
+ * it does not judge them); bytes after the head are ignored, as a HEAD
+ * response has no body, and the connection is closed at once.
  *
  * Resolves with GNU wget's exit code: 0 printed, 4 network failure (refused,
  * reset, timeout), 5 certificate verification failed, 7 not an HTTP response
@@ -54,7 +56,9 @@ export async function httpHead(options: HttpHeadOptions): Promise<number> {
     const exchange = await HttpExchange.open("HEAD", url, { ...options, logger });
     await exchange.close();
     stage = "output";
-    if (!options.stdout.write(formatHeaderLines(exchange.head.rawLines))) {
+    // The seed prints every line it reads, so interim heads (100 Continue...) too.
+    const lines = [...exchange.interim.flatMap((head) => head.rawLines), ...exchange.head.rawLines];
+    if (!options.stdout.write(formatHeaderLines(lines))) {
       await once(options.stdout, "drain");
     }
     return 0;

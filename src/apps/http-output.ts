@@ -67,11 +67,19 @@ export async function createFile(path: string): Promise<NodeJS.WritableStream> {
  * A writable stream used with backpressure: `write` resolves once the stream
  * accepts more, so a fast network never fills memory behind a slow disk or
  * pipe. The first `error` the stream emits is thrown by the next call.
+ *
+ * Every wait is on the callback of a write, which the stream always calls:
+ * once the chunk is flushed, or with an error when the stream fails or is
+ * destroyed. (A `drain` event would only come after a `write` that returned
+ * `false`, and never after a stream is destroyed without an error; awaiting
+ * it then leaves nothing to settle the promise.)
  */
 export class OutputSink {
   readonly #stream: NodeJS.WritableStream;
   readonly #owned: boolean;
   #error: Error | undefined;
+  /** Settles once the last chunk written is flushed (so every chunk before it is too). */
+  #lastWrite: Promise<void> = Promise.resolve();
   readonly #onError = (error: Error) => {
     this.#error ??= error;
   };
@@ -83,11 +91,19 @@ export class OutputSink {
     stream.on("error", this.#onError);
   }
 
-  /** Writes `chunk`; waits for `drain` when the stream's buffer is full. */
+  /** Writes `chunk`; when the stream's buffer is full, waits until it is flushed. */
   async write(chunk: Uint8Array): Promise<void> {
     if (this.#error !== undefined) throw this.#error;
-    if (chunk.length === 0 || this.#stream.write(chunk)) return;
-    await once(this.#stream, "drain");
+    if (chunk.length === 0) return;
+    let accepted = true;
+    this.#lastWrite = new Promise<void>((resolve) => {
+      accepted = this.#stream.write(chunk, (error) => {
+        if (error !== undefined && error !== null) this.#onError(error);
+        resolve();
+      });
+    });
+    if (accepted) return;
+    await this.#lastWrite;
     if (this.#error !== undefined) throw this.#error;
   }
 
@@ -97,15 +113,15 @@ export class OutputSink {
     if (this.#error !== undefined) throw this.#error;
   }
 
-  /** Ends and closes an owned stream, keeping its error for `close()`; never throws. */
+  /** Ends and closes an owned stream (flushes one it does not own), keeping its error for `close()`; never throws. */
   async abort(): Promise<void> {
     const stream = this.#stream as Writable;
     if (this.#owned && !stream.closed) {
       const closed = once(stream, "close").catch(this.#onError);
       stream.end();
       await closed;
-    } else if (!this.#owned && stream.writableLength > 0 && !stream.destroyed) {
-      await once(stream, "drain").catch(this.#onError);
+    } else if (!this.#owned) {
+      await this.#lastWrite;
     }
     stream.off("error", this.#onError);
   }

@@ -9,9 +9,10 @@
 
 import { resolve } from "node:path";
 import { parseHttpUrl } from "../framing/http-head.js";
-import { HttpBodyTruncatedError, HttpRedirectError, HttpStatusError } from "../errors.js";
+import { HttpRedirectError, HttpStatusError } from "../errors.js";
+import { bodyFraming } from "../framing/http-body.js";
 import { describeError, type ErrorStage, ExitStatus, exitStatusOf } from "./http-errors.js";
-import { HttpExchange, type HttpExchangeOptions, READ_SIZE } from "./http-exchange.js";
+import { HttpExchange, type HttpExchangeOptions } from "./http-exchange.js";
 import { createFile, createUniqueFile, fileNameFromUrl, OutputSink } from "./http-output.js";
 import { DownloadProgress } from "./http-progress.js";
 import type { Logger } from "./logger.js";
@@ -53,17 +54,25 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
  * Downloads `options.url`, following redirects, to a file or stdout.
  *
  * The body is streamed with backpressure: at most a few reads' worth of it
- * is in memory. It ends after `Content-Length` bytes when the server sends
- * that header (fewer is an error, and the partial file is kept, as GNU wget),
- * else when the server closes the connection. No file is created unless the
- * final response is a 2xx.
+ * is in memory. Its end follows RFC 9112 §6.3: a chunked body
+ * (`Transfer-Encoding: chunked`, which overrides `Content-Length`) is decoded
+ * and ends at its last chunk; else it ends after `Content-Length` bytes (fewer
+ * is an error, and the partial file is kept, as GNU wget); else when the
+ * server closes the connection. Interim 1xx responses before the final one
+ * are skipped (and shown by `serverResponse`). No file is created unless the
+ * final response is a 2xx with a body: a 204 saves nothing and succeeds. Once
+ * the body is complete the connection is closed at once, whether the server
+ * closes it or not.
  *
- * Resolves with GNU wget's exit code: 0 saved; 3 file I/O error; 4 network
- * failure (refused, reset, timeout, truncated body); 5 certificate
- * verification failed; 7 not an HTTP response (or none); 8 error status
- * (anything but 2xx after redirects) or redirect failure (too many, no
- * `Location`); 130 interrupted through `signal`; 1 otherwise. The message is
- * written to stderr as `wget: Cannot download URL: DETAIL` unless `quiet`.
+ * Resolves with GNU wget's exit code: 0 saved (or 204); 3 file I/O error
+ * (any error creating or writing the output: `ENAMETOOLONG`, `EACCES`,
+ * `ENOSPC`, `EPIPE`...); 4 network failure (refused, reset, timeout,
+ * truncated body); 5 certificate verification failed; 7 protocol error: not
+ * an HTTP response (or none), a malformed chunked body, `Content-Length`
+ * values that differ or are not numbers; 8 error status (anything but 2xx
+ * after redirects) or redirect failure (too many, no `Location`); 130
+ * interrupted through `signal`; 1 otherwise. The message is written to stderr
+ * as `wget: Cannot download URL: DETAIL` unless `quiet`.
  *
  * @throws {TypeError} for a URL that is not `http:` or `https:`, and
  *   {@link RangeError} for a negative `maxRedirects` (before any I/O).
@@ -83,7 +92,8 @@ export async function wget(options: WgetOptions): Promise<number> {
       try {
         const { head } = exchange;
         if (options.serverResponse === true) {
-          options.stderr.write(head.rawLines.map((line) => `  ${line}\n`).join(""));
+          const lines = [...exchange.interim.flatMap((h) => h.rawLines), ...head.rawLines];
+          options.stderr.write(lines.map((line) => `  ${line}\n`).join(""));
         }
         if (REDIRECT_STATUSES.has(head.status)) {
           const next = redirectTarget(exchange, href, redirects, maxRedirects);
@@ -139,13 +149,6 @@ function redirectTarget(
   return next.href;
 }
 
-/** The `Content-Length` as a number, or `undefined` when absent or not a plain decimal. */
-function contentLength(exchange: HttpExchange): number | undefined {
-  const value = exchange.header("content-length");
-  if (value === undefined || !/^[0-9]{1,15}$/.test(value)) return undefined;
-  return Number(value);
-}
-
 async function openOutput(
   options: WgetOptions,
   defaultName: string,
@@ -167,7 +170,18 @@ async function saveBody(
   options: WgetOptions,
   state: { stage: ErrorStage },
 ): Promise<void> {
-  const expected = contentLength(exchange);
+  // Before any file exists: a response whose framing is broken is discarded whole (RFC 9112 §6.3).
+  const framing = bodyFraming(exchange.head, "GET");
+  if (framing.kind === "none") {
+    // GNU wget creates no file for a 204 (its Test-204): there is nothing to save.
+    if (options.quiet !== true) {
+      options.stderr.write(
+        `Server answered ${exchange.head.status} ${exchange.head.reason}: nothing saved\n`,
+      );
+    }
+    return;
+  }
+  const expected = framing.kind === "length" ? framing.length : undefined;
   state.stage = "output";
   const { sink, destination } = await openOutput(options, defaultName);
   const label = destination === "stdout" ? "-" : destination.file;
@@ -182,25 +196,15 @@ async function saveBody(
   let received = 0;
   try {
     if (options.saveHeaders === true) await sink.write(exchange.headBytes);
-    let chunk = exchange.head.rest;
+    const body = exchange.body(framing);
     for (;;) {
-      if (expected !== undefined && chunk.length > expected - received) {
-        chunk = chunk.subarray(0, expected - received);
-      }
-      if (chunk.length > 0) {
-        state.stage = "output";
-        await sink.write(chunk);
-        received += chunk.length;
-        progress?.update(received);
-      }
-      if (expected !== undefined && received >= expected) break;
       state.stage = "network";
-      const want = expected === undefined ? READ_SIZE : Math.min(READ_SIZE, expected - received);
-      chunk = await exchange.read(want);
-      if (chunk.length === 0) break;
-    }
-    if (expected !== undefined && received < expected) {
-      throw new HttpBodyTruncatedError(received, expected);
+      const next = await body.next();
+      if (next.done === true) break;
+      state.stage = "output";
+      await sink.write(next.value);
+      received += next.value.length;
+      progress?.update(received);
     }
     state.stage = "output";
     await sink.close();

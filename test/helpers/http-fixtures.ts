@@ -121,15 +121,19 @@ export function startHttpsServer(
 
 /**
  * Starts a raw TCP server that reads each request head (up to `\r\n\r\n`),
- * records it in `requests` and lets `reply` answer on the socket.
+ * records it in `requests` and lets `reply` answer on the socket. With
+ * `holdOpen`, the client's EOF does not end the server's side (Node's
+ * `allowHalfOpen`): the connection stays open until `reply` ends it or the
+ * server closes, as a hostile server keeps it.
  */
 export async function startRawServer(
   reply: (socket: net.Socket, request: string) => void,
   host = "127.0.0.1",
+  options: { holdOpen?: boolean } = {},
 ): Promise<RunningServer & { requests: string[] }> {
   const requests: string[] = [];
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const server = net.createServer({ allowHalfOpen: options.holdOpen === true }, (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => {});
@@ -147,6 +151,97 @@ export async function startRawServer(
     for (const socket of sockets) socket.destroy();
   });
   return { ...running, requests };
+}
+
+/**
+ * How long after the client's FIN its socket was gone, in ms: from the
+ * client's EOF (`end`), the server writes a byte every 20 ms until the
+ * client's kernel answers with a reset. A client that destroys its socket
+ * resets within a write or two; one that lingers after its FIN (reading on,
+ * waiting for the server's EOF) keeps accepting bytes until it gives up.
+ * `0` when the socket failed before any EOF. Rejects after `WAIT_MS`.
+ */
+export function clientGoneAfterEof(socket: net.Socket): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let eofAt: number | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = setTimeout(() => done(new Error("client socket still open")), WAIT_MS);
+    const done = (error?: Error) => {
+      clearTimeout(bound);
+      clearInterval(timer);
+      if (error !== undefined) reject(error);
+      else resolve(eofAt === undefined ? 0 : performance.now() - eofAt);
+    };
+    socket.on("error", () => done());
+    socket.on("close", () => done());
+    socket.once("end", () => {
+      eofAt = performance.now();
+      timer = setInterval(() => socket.write("x"), 20);
+    });
+  });
+}
+
+/**
+ * Runs `node dist/src/cli/main.js ...args` with a stdout pipe read slowly:
+ * 16 KiB every 10 ms until `fastBytes` arrived, then nothing for `pauseMs`,
+ * then all. So the CLI's writes meet a full pipe late in the body. Killed
+ * (and the result has `signal`) after `WAIT_MS`.
+ */
+export function runCliSlowStdout(
+  args: string[],
+  options: { fastBytes: number; pauseMs: number },
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let received = 0;
+    let pausedAt: number | undefined;
+    const take = (chunk: Buffer | null) => {
+      if (chunk === null) return;
+      stdout.push(chunk);
+      received += chunk.length;
+    };
+    // Paused, the buffer is read out; then flowing, the rest comes as `data`. Once
+    // only: a flowing stream's read() emits `data` too. Node also resumes a paused
+    // stdout when the child exits, dropping what no listener takes.
+    let flowing = false;
+    const takeTheRest = () => {
+      if (flowing) return;
+      flowing = true;
+      clearInterval(pump);
+      for (let chunk = child.stdout.read(); chunk !== null; chunk = child.stdout.read())
+        take(chunk);
+      child.stdout.on("data", take);
+      child.stdout.resume();
+    };
+    child.stdout.pause();
+    const pump = setInterval(() => {
+      if (received < options.fastBytes) {
+        take(child.stdout.read(16 * 1024) ?? child.stdout.read());
+        return;
+      }
+      pausedAt ??= performance.now();
+      if (performance.now() - pausedAt >= options.pauseMs) takeTheRest();
+    }, 10);
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), WAIT_MS);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      clearInterval(pump);
+      reject(error);
+    });
+    child.once("exit", takeTheRest);
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(stdout),
+        stderr: Buffer.concat(stderr).toString("utf8"),
+      });
+    });
+  });
 }
 
 /** A port that nothing listens on: a server's, once closed. */

@@ -78,7 +78,9 @@ export const command: Command = {
 Sends "HEAD PATH HTTP/1.0\\r\\nHost: HOST\\r\\n\\r\\n" to URL (http, or https
 with TLS; a port, an IPv6 literal such as http://[::1]:8080/ and a query are
 allowed) and prints "HTTP header> " and each non-empty line of the response
-head, trailing whitespace stripped, to stdout.
+head, trailing whitespace stripped, to stdout; interim 1xx heads before it
+are printed too, as the seed prints every line. The connection is closed at
+once after the head.
 
 Options:
 ${httpClientHelp}

@@ -19,8 +19,10 @@ export const command: Command = {
   help: `Usage: asyncnet wget [options] URL
 
 Sends "GET PATH HTTP/1.0\\r\\nHost: HOST\\r\\n\\r\\n" to URL (http, or https with
-TLS) and saves the body, which ends after Content-Length bytes or when the
-server closes. Follows redirects (301, 302, 303, 307, 308). By default the
+TLS) and saves the body, which ends at the last chunk of a chunked body
+(decoded), else after Content-Length bytes, else when the server closes; then
+the connection is closed at once. Interim 1xx responses are skipped; a 204
+saves nothing. Follows redirects (301, 302, 303, 307, 308). By default the
 file is named after the URL's last path segment (index.html for "/") in the
 current directory, and an existing file is never overwritten: NAME.1, NAME.2...
 
@@ -37,11 +39,13 @@ ${httpClientHelp}
 
 A progress bar is drawn on stderr when it is a terminal, else one summary line.
 
-Exit status (GNU wget's): 0 saved; 2 bad arguments; 3 file I/O error;
-4 network failure (refused, reset, timeout, body shorter than its
-Content-Length); 5 certificate verification failed; 7 the reply is not HTTP;
-8 the server answered an error (4xx, 5xx) or a redirect failed (more than
---max-redirect); 1 other errors.`,
+Exit status (GNU wget's): 0 saved (or 204 No Content); 2 bad arguments;
+3 file I/O error (creating or writing the output); 4 network failure
+(refused, reset, timeout, body cut short); 5 certificate verification
+failed; 7 protocol error (the reply is not HTTP, a malformed chunked body,
+Content-Length values that differ or are not numbers); 8 the server answered
+an error (4xx, 5xx, 304) or a redirect failed (more than --max-redirect);
+1 other errors.`,
 
   async run(args: string[], context: CommandContext): Promise<number> {
     const { values, positionals } = parseCommandArgs({
