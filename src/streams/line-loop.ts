@@ -1,173 +1,61 @@
 /**
- * The line loop shared by the line echo and the calculator (seed 002): read a
- * line, answer it, until `quit`, EOF or shutdown.
+ * The loop behind `serveLines`: one connection's lines read, answered in
+ * order and written in batches, until the session closes, EOF or shutdown.
  *
  * @module
  */
 
-import { LimitOverrunError, TimeoutError } from "../errors.js";
-import { MAX_TIMEOUT_MS, type Sweeper, SweeperPool } from "../protocols/sweeper.js";
-import type { LineVisitor, StreamReader } from "../streams/stream-reader.js";
-import { type AppOptions, type AppWriter, isConnectionLoss, isShutdown } from "./app-options.js";
-import type { Logger } from "./logger.js";
-import { peerOf, pythonAddress } from "./peer.js";
+import {
+  ConnectionClosedError,
+  ConnectionResetError,
+  LimitOverrunError,
+  TimeoutError,
+} from "../errors.js";
+import { type Sweeper, SweeperPool } from "../protocols/sweeper.js";
+import type { SocketAddress } from "../protocols/transport.js";
+import { type ConnectionLogger, silentLogger } from "./connection-logger.js";
+import type {
+  LineConnection,
+  LineConnectionInfo,
+  LineReply,
+  LineSession,
+  LinesEnd,
+  SyncLineReply,
+} from "./line-session.js";
+import type { ServeLinesOptions } from "./serve-lines.js";
+import type { LineVisitor, StreamReader } from "./stream-reader.js";
+import type { StreamWriter } from "./stream-writer.js";
 
-/** What a line server does with each line: one per connection, it may keep state. */
-export interface LineHandler {
-  /**
-   * The reply to one line, `bytes[start, end)` without its `\n` (a `\r` before
-   * it is kept; the line apps strip it as Python's `rstrip()` does). The bytes
-   * are the reader's own and valid only during the call.
-   */
-  answer(bytes: Buffer, start: number, end: number): Uint8Array | string;
-  /** True once an answer was the connection's last (`quit`): it is sent, then the loop ends. */
-  readonly closed: boolean;
-  /**
-   * What the seed logs for the line just answered, as `(HOST, PORT) --> LINE`;
-   * undefined for none. Read only when debug logging is on.
-   */
-  readonly logged?: string | undefined;
-}
-
-/** Options of {@link serveLines}. */
-export interface ServeLinesOptions {
-  /** The longest line answered, in bytes without its `\n`. Default: the reader's `limit`. */
-  limit?: number;
-  /** Once aborted, lines already buffered are answered, then the loop ends instead of waiting. */
-  signal?: AbortSignal;
-  /**
-   * Slowloris guard, in ms: once a line has begun (bytes buffered without
-   * their `\n`, or the rest of an over-long line being discarded), it must
-   * end within this time, or the loop sends {@link lineTimedOut}'s error
-   * line and rejects with a `TimeoutError` (`Connection closed: line not
-   * completed within N s`), and the caller closes the connection. Checked every `lineTimeout / 2` ms, so the
-   * connection goes between `lineTimeout` and 1.5 × `lineTimeout` after the
-   * line's first byte. Silence between lines is not measured (that is the
-   * server's `idleTimeout`). Default 0: no limit.
-   */
-  lineTimeout?: number;
-}
-
-/** Options of the line apps (line echo, calculator). */
-export interface LineAppOptions extends AppOptions {
-  /** As {@link ServeLinesOptions.lineTimeout}, in ms. Default 0: no limit. */
-  lineTimeout?: number;
-}
-
-/**
- * Why {@link serveLines} returned; `"lost"` (the peer went away) only from
- * {@link serveSeedLines}, where serveLines rejects.
- */
-export type LineLoopEnd = "quit" | "eof" | "shutdown" | "lost";
+/** The part of a {@link StreamWriter} the loop uses (so a test can pass a fake). */
+export type LineWriter = Pick<StreamWriter, "write" | "drain" | "needsDrain" | "getExtraInfo">;
 
 const NEWLINE = 0x0a;
-
-/**
- * The reply to a line longer than the limit: `ERROR. Line too long (more than
- * N bytes)\r\n`. The rest of that line is discarded and the connection stays open.
- */
-export function lineTooLong(limit: number): Buffer {
-  return Buffer.from(`ERROR. Line too long (more than ${limit} bytes)\r\n`, "latin1");
-}
-
-/**
- * The line sent before closing a connection whose line outlived `lineTimeout`
- * (in ms): `ERROR. Line not completed within N s\r\n`.
- */
-export function lineTimedOut(lineTimeout: number): string {
-  return `ERROR. Line not completed within ${seconds(lineTimeout)} s\r\n`;
-}
 
 /** Replies batched from one burst of buffered lines are written, and drained, past this many bytes. */
 const BATCH_BYTES = 64 * 1024;
 
-/**
- * Reads lines from `reader` and writes `handler.answer()`'s reply to each.
- *
- * A last line that ends at EOF without `\n` is answered too, as Python's
- * `readline()` returns it.
- *
- * Replies are batched: every line already buffered (a client that pipelines)
- * is answered synchronously through `reader.readLinesNow()`, and the replies
- * go out in one write when the buffer holds no whole line any more, or every
- * 64 KiB. An interactive client still gets each reply at once. After each
- * write the loop awaits `drain()` when the writer needs it, so a client that
- * does not read cannot make the server buffer without bound.
- *
- * - A line longer than the limit gets {@link lineTooLong}'s error line and is
- *   discarded whole (the reader drops the rest of it as it arrives); the loop
- *   goes on with the next line.
- * - Returns `"quit"` after an answer that set `handler.closed`, `"eof"` when
- *   the peer half-closed and every line was answered, `"shutdown"` when
- *   `signal` aborted while the loop waited for data. Every reply is written
- *   before it returns.
- * - Rejects with a `TimeoutError` when a line outlives `lineTimeout`, after
- *   writing the replies to the lines before it and {@link lineTimedOut}'s
- *   error line.
- * - Other read errors (a reset connection) and a rejected `drain()` reject.
- *
- * Rejects with a `RangeError` for a `lineTimeout` that is not an integer from 0
- * to 2³¹ − 1 (the longest a Node timer waits).
- */
-export function serveLines(
-  reader: StreamReader,
-  writer: AppWriter,
-  handler: LineHandler,
-  options: ServeLinesOptions = {},
-): Promise<LineLoopEnd> {
-  let loop: LineLoop;
-  try {
-    loop = new LineLoop(reader, writer, handler, options, undefined, false);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  return loop.run();
-}
-
-/**
- * Serves one connection of a seed-002 line app: sends `welcome` (if any), runs
- * {@link serveLines} with `handler`, and ends quietly when the peer goes away:
- * it resolves with how the loop ended, `"lost"` for a peer gone.
- *
- * Logs at debug level, as the seed prints: `Received connection from (...)`,
- * `(HOST, PORT) --> LINE` for each line whose answer left `handler.logged`
- * set, and `(HOST, PORT) quit` at the end, whatever ended it. Nothing is
- * formatted when debug is off.
- */
-export function serveSeedLines(
-  reader: StreamReader,
-  writer: AppWriter,
-  options: LineAppOptions,
-  handler: LineHandler,
-  welcome?: Uint8Array,
-): Promise<LineLoopEnd> {
-  const { logger } = options;
-  let loop: LineLoop;
-  try {
-    // Made before anything is sent, so that bad options send nothing.
-    const log = logger.enabled("debug")
-      ? { logger, address: pythonAddress(peerOf(writer)) }
-      : undefined;
-    loop = new LineLoop(reader, writer, handler, options, log, true);
-    if (log !== undefined) logger.debug(`Received connection from ${log.address}`);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  if (welcome !== undefined) writer.write(welcome);
-  return loop.run(welcome !== undefined);
-}
-
 /** Seconds as the messages write them: `30`, `0.5`. */
-function seconds(ms: number): string {
+export function seconds(ms: number): string {
   return String(ms / 1000);
 }
 
 /** The slowloris guard's timers: one per `lineTimeout`, for every loop. */
 const lineSweepers = new SweeperPool<LineLoop>((loop) => loop.sweep());
 
+/** Thrown into the reader to wake a loop waiting for a line when its session closes. */
+class CloseRequested extends Error {}
+
 /**
- * One connection's line loop: the state of {@link serveLines} in one object,
- * so that an idle connection keeps one async frame and no closures.
+ * One connection's line loop: the state of `serveLines` in one object,
+ * which is also the session's {@link LineConnection}, so that an idle
+ * connection keeps one async frame and no closures.
+ *
+ * Replies of one burst (every line already buffered, answered synchronously
+ * through `reader.readLinesNow`) are queued and written together when the
+ * burst ends, or every 64 KiB; then the loop awaits `drain()` if the writer
+ * needs it. A reply that is a promise ends the burst: what was queued before
+ * it is written, the loop awaits it, queues its result and goes on, so order
+ * holds and no line is handed over before the reply to the one before it.
  *
  * The slowloris guard is a {@link Sweeper} shared by every loop with the same
  * `lineTimeout`, ticking every `lineTimeout / 2`: a partial line seen at one
@@ -180,22 +68,23 @@ const lineSweepers = new SweeperPool<LineLoop>((loop) => loop.sweep());
  * which is wrong only when that line's `\n` was the last byte received: then
  * a silence of `lineTimeout` after it closes the connection as a line unfinished.
  */
-class LineLoop implements LineVisitor {
+export class LineLoop implements LineVisitor, LineConnection {
   readonly #reader: StreamReader;
-  readonly #writer: AppWriter;
-  readonly #handler: LineHandler;
+  readonly #writer: LineWriter;
+  #session: LineSession = {};
   // Shared by every connection of a server, and passed as is to readLine (for its signal).
   readonly #options: ServeLinesOptions;
   readonly #limit: number;
-  readonly #log: { logger: Logger; address: string } | undefined;
-  /** serveSeedLines: a lost peer ends the loop quietly, and the end is logged. */
-  readonly #seed: boolean;
+  #zeroCopy = false;
+  #closing = false;
+  #reading = false;
+  // A reply that is a promise: the burst stopped at it.
+  #pending: PromiseLike<SyncLineReply> | undefined;
   // Replies of one burst, written at once: strings are joined as they come (the
   // calculator's replies, measured cheaper than a Buffer each), bytes kept apart.
   #text = "";
   #parts: Uint8Array[] | undefined;
   #batchBytes = 0;
-  #tooLong: Buffer | undefined;
   // The slowloris guard's view of the current wait.
   #sweeper: Sweeper<LineLoop> | undefined;
   #wait = 0;
@@ -205,94 +94,152 @@ class LineLoop implements LineVisitor {
   #ticks = 0;
   #timedOut = false;
 
-  constructor(
-    reader: StreamReader,
-    writer: AppWriter,
-    handler: LineHandler,
-    options: ServeLinesOptions,
-    log: { logger: Logger; address: string } | undefined,
-    seed: boolean,
-  ) {
-    const lineTimeout = options.lineTimeout ?? 0;
-    if (!Number.isSafeInteger(lineTimeout) || lineTimeout < 0 || lineTimeout > MAX_TIMEOUT_MS) {
-      throw new RangeError(
-        `Invalid lineTimeout: must be an integer in 0..${MAX_TIMEOUT_MS} ms, got ${lineTimeout}`,
-      );
-    }
+  /** `options` are already checked by serveLines. */
+  constructor(reader: StreamReader, writer: LineWriter, options: ServeLinesOptions) {
     this.#reader = reader;
     this.#writer = writer;
-    this.#handler = handler;
     this.#options = options;
-    this.#limit = Math.min(options.limit ?? reader.limit, reader.limit);
-    this.#log = log;
-    this.#seed = seed;
+    this.#limit = Math.min(options.maxLine ?? reader.limit, reader.limit);
   }
 
-  /** The loop; `drainFirst`: something was written before it (a welcome line). */
-  async run(drainFirst = false): Promise<LineLoopEnd> {
+  /** Sets the session the factory made for this connection. */
+  attach(session: LineSession): void {
+    if (typeof session !== "object" || session === null) {
+      throw new TypeError("Invalid line session: expected an object");
+    }
+    const bytes = typeof session.onLineBytes === "function";
+    if (bytes === (typeof session.onLine === "function")) {
+      throw new TypeError("Invalid line session: expected one of onLine and onLineBytes");
+    }
+    this.#session = session;
+    this.#zeroCopy = bytes;
+  }
+
+  get peer(): SocketAddress | string | undefined {
+    return this.#writer.getExtraInfo("peername") as SocketAddress | string | undefined;
+  }
+
+  get info(): LineConnectionInfo {
+    return {
+      peer: this.peer,
+      local: this.#writer.getExtraInfo("sockname") as SocketAddress | string | undefined,
+    };
+  }
+
+  get logger(): ConnectionLogger {
+    return this.#options.logger ?? silentLogger;
+  }
+
+  write(data: string | Uint8Array): void {
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+      throw new TypeError("Invalid data: expected a string or a Uint8Array");
+    }
+    // What this burst queued so far goes first: the order of calls.
+    this.#flush();
+    this.#writer.write(data);
+  }
+
+  get needsDrain(): boolean {
+    return this.#writer.needsDrain;
+  }
+
+  drain(): Promise<void> {
+    return this.#writer.drain();
+  }
+
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.#reading) this.#reader.setException(new CloseRequested("Session closed"));
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** The loop; resolves with how it ended (see {@link LinesEnd}). */
+  async run(): Promise<LinesEnd> {
     const reader = this.#reader;
+    let end: LinesEnd | "error" = "error";
+    let failure: Error | undefined;
     try {
-      if (drainFirst && this.#writer.needsDrain) await this.#writer.drain();
-      for (;;) {
-        reader.readLinesNow(this);
-        if (this.#handler.closed) return "quit";
-        // A burst that stopped at BATCH_BYTES has lines still buffered: drain, then go on.
-        const full = this.#batchBytes >= BATCH_BYTES;
-        if (this.#flush() && this.#writer.needsDrain) await this.#writer.drain();
-        if (full) continue;
-        let line: Buffer;
-        this.#beginWait();
-        try {
-          line = await reader.readLine(this.#options);
-        } catch (error) {
-          this.#waiting = false;
-          if (error instanceof LimitOverrunError) {
-            // Nothing left buffered: the reader is still dropping the rest of that line.
-            this.#discarding = reader.bufferedSize === 0;
-            this.#queue((this.#tooLong ??= lineTooLong(this.#limit)));
-            continue;
-          }
-          if (isShutdown(error, this.#options.signal)) return "shutdown";
-          if (this.#timedOut) this.#queue(lineTimedOut(this.#options.lineTimeout ?? 0));
-          throw error;
-        }
-        this.#waiting = false;
-        if (line.length === 0) return "eof";
-        this.onLine(line, 0, line.length);
-        if (this.#handler.closed) return "quit";
+      const { welcome } = this.#session;
+      if (welcome !== undefined && welcome !== null) {
+        this.#writer.write(welcome);
+        if (this.#writer.needsDrain) await this.#writer.drain();
       }
+      end = await this.#serve(reader);
+      return end;
     } catch (error) {
-      if (!this.#seed || !isConnectionLoss(error)) throw error;
-      this.#debug(`connection lost: ${(error as Error).message}`);
-      return "lost";
+      failure = error instanceof Error ? error : new Error(String(error));
+      if (!isConnectionLoss(error)) throw error;
+      end = "lost";
+      return end;
     } finally {
       this.#sweeper?.delete(this);
       this.#flush();
-      if (this.#seed) this.#debug("quit");
+      this.#session.onEnd?.(end, failure);
     }
   }
 
-  /** Logs `(HOST, PORT) MESSAGE` at debug level, when it is on. */
-  #debug(message: string): void {
-    if (this.#log !== undefined) this.#log.logger.debug(`${this.#log.address} ${message}`);
+  async #serve(reader: StreamReader): Promise<LinesEnd> {
+    for (;;) {
+      if (this.#pending !== undefined) await this.#settle();
+      if (this.#closing) return "close";
+      reader.readLinesNow(this);
+      if (this.#pending !== undefined || this.#closing) continue;
+      // A burst that stopped at BATCH_BYTES has lines still buffered: drain, then go on.
+      const full = this.#batchBytes >= BATCH_BYTES;
+      if (this.#flush() && this.#writer.needsDrain) await this.#writer.drain();
+      if (full || this.#closing) continue;
+      let line: Buffer;
+      this.#beginWait();
+      this.#reading = true;
+      try {
+        line = await reader.readLine(this.#options);
+      } catch (error) {
+        this.#waiting = false;
+        if (this.#closing) return "close";
+        if (error instanceof LimitOverrunError) {
+          // Nothing left buffered: the reader is still dropping the rest of that line.
+          this.#discarding = reader.bufferedSize === 0;
+          this.#queue(this.#tooLong());
+          continue;
+        }
+        if (isShutdown(error, this.#options.signal)) return "shutdown";
+        if (this.#timedOut) this.#queueTimeoutReply();
+        throw error;
+      } finally {
+        this.#reading = false;
+      }
+      this.#waiting = false;
+      if (this.#closing) return "close";
+      if (line.length === 0) return "eof";
+      this.onLine(line, 0, line.length);
+    }
   }
 
   /** Answers one line, `\n` included unless it ended at EOF; false to stop a burst. */
   onLine(bytes: Buffer, start: number, end: number): boolean {
     this.#discarding = false;
     if (end > start && bytes[end - 1] === NEWLINE) end--;
+    let reply: LineReply;
     if (end - start > this.#limit) {
-      this.#queue((this.#tooLong ??= lineTooLong(this.#limit)));
+      reply = this.#tooLong();
+    } else if (this.#zeroCopy) {
+      reply = (this.#session as Required<LineSession>).onLineBytes(bytes, start, end);
     } else {
-      const handler = this.#handler;
-      this.#queue(handler.answer(bytes, start, end));
-      if (this.#log !== undefined) {
-        const { logged } = handler;
-        if (logged !== undefined) this.#debug(`--> ${logged}`);
-      }
-      if (handler.closed) return false;
+      const line = Buffer.allocUnsafe(end - start);
+      bytes.copy(line, 0, start, end);
+      reply = (this.#session as Required<LineSession>).onLine(line);
     }
-    return this.#batchBytes < BATCH_BYTES;
+    if (typeof reply === "string") {
+      this.#text += reply;
+      this.#batchBytes += reply.length;
+    } else {
+      this.#queue(reply);
+    }
+    return this.#batchBytes < BATCH_BYTES && this.#pending === undefined && !this.#closing;
   }
 
   /** The slowloris guard's tick; see the class comment. */
@@ -323,16 +270,57 @@ class LineLoop implements LineVisitor {
     this.#waiting = true;
   }
 
-  #queue(reply: Uint8Array | string): void {
+  #tooLong(): LineReply {
+    const hook = this.#session.onLineTooLong;
+    return hook === undefined
+      ? `ERR line too long (more than ${this.#limit} bytes)\r\n`
+      : hook.call(this.#session, this.#limit);
+  }
+
+  #queueTimeoutReply(): void {
+    const lineTimeout = this.#options.lineTimeout ?? 0;
+    const hook = this.#session.onLineTimeout;
+    const reply =
+      hook === undefined
+        ? `ERR line not completed within ${seconds(lineTimeout)} s\r\n`
+        : hook.call(this.#session, lineTimeout);
+    // Synchronous only: the connection is going, nothing waits for a promise.
+    if (typeof reply === "string" || reply instanceof Uint8Array) this.#queue(reply);
+  }
+
+  /** Queues a reply; a promise becomes the pending one that stops the burst. */
+  #queue(reply: LineReply): void {
     if (typeof reply === "string") {
       this.#text += reply;
-    } else {
+    } else if (reply instanceof Uint8Array) {
       const parts = (this.#parts ??= []);
       if (this.#text !== "") parts.push(Buffer.from(this.#text, "utf8"));
       this.#text = "";
       parts.push(reply);
+    } else if (reply === undefined || reply === null) {
+      return;
+    } else if (typeof (reply as PromiseLike<unknown>).then === "function") {
+      this.#pending = reply;
+      return;
+    } else {
+      throw new TypeError(
+        "Invalid line reply: expected a string, a Uint8Array, undefined or a promise of one",
+      );
     }
     this.#batchBytes += reply.length;
+  }
+
+  /** Writes what was queued before the pending reply, awaits it and queues its result. */
+  async #settle(): Promise<void> {
+    this.#flush();
+    const pending = this.#pending as PromiseLike<SyncLineReply>;
+    let reply: SyncLineReply;
+    try {
+      reply = await pending;
+    } finally {
+      this.#pending = undefined;
+    }
+    this.#queue(reply);
   }
 
   /** Writes the queued replies; false when there were none. */
@@ -351,4 +339,17 @@ class LineLoop implements LineVisitor {
     this.#batchBytes = 0;
     return true;
   }
+}
+
+/** A peer gone (reset, or closed under a pending drain not cut by the idle timeout). */
+function isConnectionLoss(error: unknown): boolean {
+  if (error instanceof ConnectionResetError) return true;
+  return error instanceof ConnectionClosedError && !(error.cause instanceof TimeoutError);
+}
+
+/** Whether `error` is `signal`'s abort (a shutdown), not a failure. */
+function isShutdown(error: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted !== true) return false;
+  if (error === signal.reason) return true;
+  return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
 }
