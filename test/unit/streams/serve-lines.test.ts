@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { ConnectionResetError } from "../../../src/errors.js";
 import { silentLogger } from "../../../src/streams/connection-logger.js";
 import type { LineConnection, LineSession } from "../../../src/streams/line-session.js";
 import { serveLines } from "../../../src/streams/serve-lines.js";
@@ -130,5 +131,38 @@ describe("serveLines options and sessions", () => {
     )(fedReader(["toolong\nok\n"]), writer);
     assert.equal(end, "eof");
     assert.equal(writer.text(), "<ok>");
+  });
+
+  test("a peer that resets ends the session quietly: it resolves with lost and onEnd hears why", async () => {
+    const ends: unknown[] = [];
+    const reader = fedReader(["a\n"], false);
+    const writer = new FakeWriter();
+    const done = serveLines((conn) => ({
+      ...bracketSession(conn),
+      onEnd: (end, error) => ends.push(end, error?.name),
+    }))(reader, writer);
+    await new Promise((resolve) => setImmediate(resolve));
+    reader.setException(new ConnectionResetError());
+    assert.equal(await done, "lost");
+    assert.equal(writer.text(), "<a>");
+    assert.deepEqual(ends, ["lost", "ConnectionResetError"]);
+  });
+
+  test("a shutdown while a reply is pending sends it, answers what is buffered, then stops", async () => {
+    const shutdown = new AbortController();
+    const reader = fedReader(["slow\nb\npart"], false);
+    const writer = new FakeWriter();
+    const done = serveLines(
+      () => ({
+        onLine(line) {
+          if (line.toString() !== "slow") return `<${line}>`;
+          shutdown.abort();
+          return new Promise((resolve) => setImmediate(resolve, "<slow>"));
+        },
+      }),
+      { signal: shutdown.signal },
+    )(reader, writer);
+    assert.equal(await done, "shutdown");
+    assert.equal(writer.text(), "<slow><b>");
   });
 });
