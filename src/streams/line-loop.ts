@@ -159,6 +159,8 @@ export class LineLoop implements LineVisitor, LineConnection {
 
   /** The loop; resolves with how it ended (see {@link LinesEnd}). */
   async run(): Promise<LinesEnd> {
+    // One async frame per connection (no helper awaited from here): an idle
+    // connection's suspended frames are most of its heap.
     const reader = this.#reader;
     let end: LinesEnd | "error" = "error";
     let failure: Error | undefined;
@@ -168,54 +170,48 @@ export class LineLoop implements LineVisitor, LineConnection {
         this.#writer.write(welcome);
         if (this.#writer.needsDrain) await this.#writer.drain();
       }
-      end = await this.#serve(reader);
-      return end;
+      for (;;) {
+        if (this.#pending !== undefined) await this.#settle();
+        if (this.#closing) return (end = "close");
+        reader.readLinesNow(this);
+        if (this.#pending !== undefined || this.#closing) continue;
+        // A burst that stopped at BATCH_BYTES has lines still buffered: drain, then go on.
+        const full = this.#batchBytes >= BATCH_BYTES;
+        if (this.#flush() && this.#writer.needsDrain) await this.#writer.drain();
+        if (full || this.#closing) continue;
+        let line: Buffer;
+        this.#beginWait();
+        this.#reading = true;
+        try {
+          line = await reader.readLine(this.#options);
+        } catch (error) {
+          this.#waiting = false;
+          if (this.#closing) return (end = "close");
+          if (error instanceof LimitOverrunError) {
+            // Nothing left buffered: the reader is still dropping the rest of that line.
+            this.#discarding = reader.bufferedSize === 0;
+            this.#queue(this.#tooLong());
+            continue;
+          }
+          if (isShutdown(error, this.#options.signal)) return (end = "shutdown");
+          if (this.#timedOut) this.#queueTimeoutReply();
+          throw error;
+        } finally {
+          this.#reading = false;
+        }
+        this.#waiting = false;
+        if (this.#closing) return (end = "close");
+        if (line.length === 0) return (end = "eof");
+        this.onLine(line, 0, line.length);
+      }
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
       if (!isConnectionLoss(error)) throw error;
-      end = "lost";
-      return end;
+      return (end = "lost");
     } finally {
       this.#sweeper?.delete(this);
       this.#flush();
       this.#session.onEnd?.(end, failure);
-    }
-  }
-
-  async #serve(reader: StreamReader): Promise<LinesEnd> {
-    for (;;) {
-      if (this.#pending !== undefined) await this.#settle();
-      if (this.#closing) return "close";
-      reader.readLinesNow(this);
-      if (this.#pending !== undefined || this.#closing) continue;
-      // A burst that stopped at BATCH_BYTES has lines still buffered: drain, then go on.
-      const full = this.#batchBytes >= BATCH_BYTES;
-      if (this.#flush() && this.#writer.needsDrain) await this.#writer.drain();
-      if (full || this.#closing) continue;
-      let line: Buffer;
-      this.#beginWait();
-      this.#reading = true;
-      try {
-        line = await reader.readLine(this.#options);
-      } catch (error) {
-        this.#waiting = false;
-        if (this.#closing) return "close";
-        if (error instanceof LimitOverrunError) {
-          // Nothing left buffered: the reader is still dropping the rest of that line.
-          this.#discarding = reader.bufferedSize === 0;
-          this.#queue(this.#tooLong());
-          continue;
-        }
-        if (isShutdown(error, this.#options.signal)) return "shutdown";
-        if (this.#timedOut) this.#queueTimeoutReply();
-        throw error;
-      } finally {
-        this.#reading = false;
-      }
-      this.#waiting = false;
-      if (this.#closing) return "close";
-      if (line.length === 0) return "eof";
-      this.onLine(line, 0, line.length);
     }
   }
 
