@@ -34,6 +34,17 @@ export {
   openUnixConnection,
   type StreamPair,
 } from "./streams/open-connection.js";
+export { type ConnectionLogger, silentLogger } from "./streams/connection-logger.js";
+export type {
+  LineConnection,
+  LineConnectionInfo,
+  LineReply,
+  LineSession,
+  LinesEnd,
+  SyncLineReply,
+} from "./streams/line-session.js";
+export type { LineWriter } from "./streams/line-loop.js";
+export { type LinesHandler, serveLines, type ServeLinesOptions } from "./streams/serve-lines.js";
 export {
   type ConnectionHandler,
   type StartServerOptions,

@@ -6,9 +6,11 @@
  */
 
 import { type CalculatorOptions, CalculatorSession } from "../framing/calculator.js";
+import type { LineConnection, LineSession, LinesEnd } from "../streams/line-session.js";
 import type { StreamReader } from "../streams/stream-reader.js";
 import type { AppWriter } from "./app-options.js";
-import { type LineAppOptions, type LineLoopEnd, serveSeedLines } from "./line-server.js";
+import { type LineAppOptions, lineTimedOut, lineTooLong, serveLineApp } from "./line-app.js";
+import type { LineTrace } from "./line-trace.js";
 
 /** Options of {@link calculator}: the app's and the session's (`maxDigits`, `maxResultDigits`). */
 export interface CalculatorAppOptions extends LineAppOptions, CalculatorOptions {}
@@ -19,8 +21,9 @@ export interface CalculatorAppOptions extends LineAppOptions, CalculatorOptions 
  * connection's own mode, until `quit`, EOF or shutdown; the caller
  * (startServer) closes it afterwards. A line over the limit gets
  * `ERROR. Line too long (more than N bytes)\r\n` and the connection stays open.
- * A line that outlives `lineTimeout` rejects with serveLines' `TimeoutError`,
- * as does the server's idle timeout: the caller logs it and closes the connection.
+ * A line that outlives `lineTimeout` gets `ERROR. Line not completed within
+ * N s\r\n` and rejects with serveLines' `TimeoutError`, as does the server's
+ * idle timeout: the caller logs it and closes the connection.
  *
  * Logs at debug level, as the seed prints: `Received connection from (...)`,
  * `(HOST, PORT) --> LINE` for each line that is not a command, and
@@ -32,16 +35,52 @@ export function calculator(
   reader: StreamReader,
   writer: AppWriter,
   options: CalculatorAppOptions,
-): Promise<LineLoopEnd> {
-  let session: CalculatorSession;
-  try {
-    session = new CalculatorSession({
+): Promise<LinesEnd> {
+  return serveLineApp(reader, writer, options, calculatorSession);
+}
+
+function calculatorSession(
+  options: CalculatorAppOptions,
+  conn: LineConnection,
+  trace: LineTrace | undefined,
+): LineSession {
+  return new CalculatorLines(options, conn, trace);
+}
+
+/** A calculator session as a line session: the framing's state machine, answering in place. */
+class CalculatorLines extends CalculatorSession implements LineSession {
+  readonly #conn: LineConnection;
+  readonly #trace: LineTrace | undefined;
+
+  constructor(options: CalculatorAppOptions, conn: LineConnection, trace: LineTrace | undefined) {
+    super({
       maxDigits: options.maxDigits,
       maxResultDigits: options.maxResultDigits,
-      reportNumbers: options.logger.enabled("debug"),
+      reportNumbers: trace !== undefined,
     });
-  } catch (error) {
-    return Promise.reject(error);
+    this.#conn = conn;
+    this.#trace = trace;
   }
-  return serveSeedLines(reader, writer, options, session, session.welcome);
+
+  onLineBytes(bytes: Buffer, start: number, end: number): string {
+    const reply = this.answer(bytes, start, end);
+    if (this.#trace !== undefined) {
+      const { logged } = this;
+      if (logged !== undefined) this.#trace.line(logged);
+    }
+    if (this.closed) this.#conn.close();
+    return reply;
+  }
+
+  onLineTooLong(maxLine: number): Buffer {
+    return lineTooLong(maxLine);
+  }
+
+  onLineTimeout(lineTimeout: number): string {
+    return lineTimedOut(lineTimeout);
+  }
+
+  onEnd(end: LinesEnd | "error", error?: Error): void {
+    this.#trace?.ended(end, error);
+  }
 }

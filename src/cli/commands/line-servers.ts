@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { LineAppOptions } from "../../apps/line-server.js";
+import type { LineAppOptions } from "../../apps/line-app.js";
 import { startServer } from "../../streams/start-server.js";
 import type { StreamReader } from "../../streams/stream-reader.js";
 import { DEFAULT_LIMIT } from "../../streams/stream-reader.js";

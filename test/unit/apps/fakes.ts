@@ -1,7 +1,7 @@
 /** Test doubles for the apps: a writer that records, a logger that records. */
 
-import type { LineHandler } from "../../../src/apps/line-server.js";
 import { Logger, type LogLevel } from "../../../src/apps/logger.js";
+import type { LineConnection, LineSession } from "../../../src/streams/line-session.js";
 import { StreamReader } from "../../../src/streams/stream-reader.js";
 
 /** Records what an app writes; `AppWriter`-compatible. */
@@ -67,16 +67,12 @@ export function fedReader(chunks: readonly (string | Uint8Array)[], eof = true, 
   return reader;
 }
 
-/** A line handler that answers `<LINE>` (latin1) for each line, and closes after `bye`. */
-export function bracketHandler(): LineHandler & { closed: boolean; lines: number } {
+/** A line session (zero-copy form) that answers `<LINE>` (latin1) for each line, and closes after `bye`. */
+export function bracketSession(conn: LineConnection): LineSession {
   return {
-    closed: false,
-    lines: 0,
-    logged: undefined,
-    answer(bytes: Buffer, start: number, end: number): Buffer {
+    onLineBytes(bytes: Buffer, start: number, end: number): Buffer {
       const text = bytes.toString("latin1", start, end);
-      this.lines++;
-      this.closed = text === "bye";
+      if (text === "bye") conn.close();
       return Buffer.from(`<${text}>`, "latin1");
     },
   };

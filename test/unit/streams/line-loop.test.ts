@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { lineTooLong, serveLines } from "../../../src/apps/line-server.js";
+import { serveLines } from "../../../src/streams/serve-lines.js";
 import { StreamReader } from "../../../src/streams/stream-reader.js";
-import { bracketHandler, FakeWriter, fedReader } from "./fakes.js";
+import { bracketSession, FakeWriter, fedReader } from "../apps/fakes.js";
 
 const LIMIT = 8;
-const TOO_LONG = `ERROR. Line too long (more than ${LIMIT} bytes)\r\n`;
+const TOO_LONG = `ERR line too long (more than ${LIMIT} bytes)\r\n`;
 
 describe("serveLines", () => {
   const table: [name: string, chunks: string[], replies: string, end: string][] = [
@@ -17,7 +17,7 @@ describe("serveLines", () => {
     ["ignores empty chunks", ["", "x\n", ""], "<x>", "eof"],
     ["answers an empty line", ["\n"], "<>", "eof"],
     ["returns at EOF with nothing buffered", [], "", "eof"],
-    ["stops after a closing reply, leaving the rest unread", ["a\nbye\nc\n"], "<a><bye>", "quit"],
+    ["stops after a closing reply, leaving the rest unread", ["a\nbye\nc\n"], "<a><bye>", "close"],
     [
       "answers a line of limit - 1 bytes",
       [`${"x".repeat(LIMIT - 1)}\n`],
@@ -54,7 +54,7 @@ describe("serveLines", () => {
     test(name, async () => {
       const reader = new StreamReader({ limit: LIMIT });
       const writer = new FakeWriter();
-      const done = serveLines(reader, writer, bracketHandler());
+      const done = serveLines(bracketSession)(reader, writer);
       for (const chunk of chunks) {
         reader.feedData(Buffer.from(chunk, "latin1"));
         await new Promise((resolve) => setImmediate(resolve));
@@ -65,11 +65,11 @@ describe("serveLines", () => {
     });
   }
 
-  test("applies a limit option smaller than the reader's", async () => {
+  test("applies a maxLine option smaller than the reader's", async () => {
     const writer = new FakeWriter();
     const reader = fedReader(["12345\n123456\n"]);
-    assert.equal(await serveLines(reader, writer, bracketHandler(), { limit: 5 }), "eof");
-    assert.equal(writer.text(), `<12345>${lineTooLong(5).toString()}`);
+    assert.equal(await serveLines(bracketSession, { maxLine: 5 })(reader, writer), "eof");
+    assert.equal(writer.text(), "<12345>ERR line too long (more than 5 bytes)\r\n");
   });
 
   test("on shutdown answers the lines already buffered, then stops waiting", async () => {
@@ -78,7 +78,7 @@ describe("serveLines", () => {
     const writer = new FakeWriter();
     shutdown.abort();
     assert.equal(
-      await serveLines(reader, writer, bracketHandler(), { signal: shutdown.signal }),
+      await serveLines(bracketSession, { signal: shutdown.signal })(reader, writer),
       "shutdown",
     );
     assert.equal(writer.text(), "<a><b>");
@@ -88,7 +88,7 @@ describe("serveLines", () => {
     const shutdown = new AbortController();
     const reader = new StreamReader();
     const writer = new FakeWriter();
-    const done = serveLines(reader, writer, bracketHandler(), { signal: shutdown.signal });
+    const done = serveLines(bracketSession, { signal: shutdown.signal })(reader, writer);
     reader.feedData(Buffer.from("one\n"));
     await new Promise((resolve) => setImmediate(resolve));
     shutdown.abort();
@@ -98,7 +98,7 @@ describe("serveLines", () => {
 
   test("sends the replies to pipelined lines in one write", async () => {
     const writer = new FakeWriter();
-    await serveLines(fedReader(["a\nb\nc\n"]), writer, bracketHandler());
+    await serveLines(bracketSession)(fedReader(["a\nb\nc\n"]), writer);
     assert.equal(writer.text(), "<a><b><c>");
     assert.equal(writer.writes, 1);
   });
@@ -113,10 +113,7 @@ describe("serveLines", () => {
       writeSizes.push(data.length);
       write(data);
     };
-    assert.equal(
-      await serveLines(fedReader(["\n".repeat(lines)]), writer, bracketHandler()),
-      "eof",
-    );
+    assert.equal(await serveLines(bracketSession)(fedReader(["\n".repeat(lines)]), writer), "eof");
     assert.equal(writer.text(), "<>".repeat(lines));
     assert.ok(writeSizes.length >= 2, `one write of ${writeSizes[0]} bytes`);
     for (const size of writeSizes) assert.ok(size <= 64 * 1024 + 2, `a write of ${size} bytes`);
@@ -129,7 +126,7 @@ describe("serveLines", () => {
   test("does not hold back a reply while the next line is incomplete", async () => {
     const reader = fedReader(["a\nb\npart"], false);
     const writer = new FakeWriter();
-    const done = serveLines(reader, writer, bracketHandler());
+    const done = serveLines(bracketSession)(reader, writer);
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(writer.text(), "<a><b>");
@@ -141,7 +138,7 @@ describe("serveLines", () => {
 
   test("rejects with the connection's error", async () => {
     const reader = new StreamReader();
-    const done = serveLines(reader, new FakeWriter(), bracketHandler());
+    const done = serveLines(bracketSession)(reader, new FakeWriter());
     reader.setException(new Error("reset"));
     await assert.rejects(done, /reset/);
   });
@@ -154,7 +151,7 @@ describe("serveLines", () => {
         async (pieces, cuts) => {
           const bytes = Buffer.from(pieces.join(""), "latin1");
           const whole = new FakeWriter();
-          await serveLines(fedReader([bytes], true, LIMIT), whole, bracketHandler());
+          await serveLines(bracketSession)(fedReader([bytes], true, LIMIT), whole);
           const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort(
             (a, b) => a - b,
           );
@@ -166,7 +163,7 @@ describe("serveLines", () => {
           }
           const split = new FakeWriter();
           const reader = new StreamReader({ limit: LIMIT });
-          const done = serveLines(reader, split, bracketHandler());
+          const done = serveLines(bracketSession)(reader, split);
           for (const chunk of chunks) {
             reader.feedData(chunk);
             await Promise.resolve();

@@ -1,0 +1,351 @@
+/**
+ * The loop behind `serveLines`: one connection's lines read, answered in
+ * order and written in batches, until the session closes, EOF or shutdown.
+ *
+ * @module
+ */
+
+import {
+  ConnectionClosedError,
+  ConnectionResetError,
+  LimitOverrunError,
+  TimeoutError,
+} from "../errors.js";
+import { type Sweeper, SweeperPool } from "../protocols/sweeper.js";
+import type { SocketAddress } from "../protocols/transport.js";
+import { type ConnectionLogger, silentLogger } from "./connection-logger.js";
+import type {
+  LineConnection,
+  LineConnectionInfo,
+  LineReply,
+  LineSession,
+  LinesEnd,
+  SyncLineReply,
+} from "./line-session.js";
+import type { ServeLinesOptions } from "./serve-lines.js";
+import type { LineVisitor, StreamReader } from "./stream-reader.js";
+import type { StreamWriter } from "./stream-writer.js";
+
+/** The part of a {@link StreamWriter} the loop uses (so a test can pass a fake). */
+export type LineWriter = Pick<StreamWriter, "write" | "drain" | "needsDrain" | "getExtraInfo">;
+
+const NEWLINE = 0x0a;
+
+/** Replies batched from one burst of buffered lines are written, and drained, past this many bytes. */
+const BATCH_BYTES = 64 * 1024;
+
+/** Seconds as the messages write them: `30`, `0.5`. */
+export function seconds(ms: number): string {
+  return String(ms / 1000);
+}
+
+/** The slowloris guard's timers: one per `lineTimeout`, for every loop. */
+const lineSweepers = new SweeperPool<LineLoop>((loop) => loop.sweep());
+
+/** Thrown into the reader to wake a loop waiting for a line when its session closes. */
+class CloseRequested extends Error {}
+
+/**
+ * One connection's line loop: the state of `serveLines` in one object,
+ * which is also the session's {@link LineConnection}, so that an idle
+ * connection keeps one async frame and no closures.
+ *
+ * Replies of one burst (every line already buffered, answered synchronously
+ * through `reader.readLinesNow`) are queued and written together when the
+ * burst ends, or every 64 KiB; then the loop awaits `drain()` if the writer
+ * needs it. A reply that is a promise ends the burst: what was queued before
+ * it is written, the loop awaits it, queues its result and goes on, so order
+ * holds and no line is handed over before the reply to the one before it.
+ *
+ * The slowloris guard is a {@link Sweeper} shared by every loop with the same
+ * `lineTimeout`, ticking every `lineTimeout / 2`: a partial line seen at one
+ * tick and still there, in the same wait, two ticks later began at least
+ * `lineTimeout` ago. Only the waits pay for it (two field writes each); bursts
+ * answered from the buffer do not.
+ *
+ * One imprecision: the reader does not say whether it is still discarding an
+ * over-long line. The loop assumes so when the error left nothing buffered,
+ * which is wrong only when that line's `\n` was the last byte received: then
+ * a silence of `lineTimeout` after it closes the connection as a line unfinished.
+ */
+export class LineLoop implements LineVisitor, LineConnection {
+  readonly #reader: StreamReader;
+  readonly #writer: LineWriter;
+  #session: LineSession = {};
+  // Shared by every connection of a server, and passed as is to readLine (for its signal).
+  readonly #options: ServeLinesOptions;
+  readonly #limit: number;
+  #zeroCopy = false;
+  #closing = false;
+  #reading = false;
+  // A reply that is a promise: the burst stopped at it.
+  #pending: PromiseLike<SyncLineReply> | undefined;
+  // Replies of one burst, written at once: strings are joined as they come (the
+  // calculator's replies, measured cheaper than a Buffer each), bytes kept apart.
+  #text = "";
+  #parts: Uint8Array[] | undefined;
+  #batchBytes = 0;
+  // The slowloris guard's view of the current wait.
+  #sweeper: Sweeper<LineLoop> | undefined;
+  #wait = 0;
+  #waiting = false;
+  #discarding = false;
+  #seenWait = -1;
+  #ticks = 0;
+  #timedOut = false;
+
+  /** `options` are already checked by serveLines. */
+  constructor(reader: StreamReader, writer: LineWriter, options: ServeLinesOptions) {
+    this.#reader = reader;
+    this.#writer = writer;
+    this.#options = options;
+    this.#limit = Math.min(options.maxLine ?? reader.limit, reader.limit);
+  }
+
+  /** Sets the session the factory made for this connection. */
+  attach(session: LineSession): void {
+    if (typeof session !== "object" || session === null) {
+      throw new TypeError("Invalid line session: expected an object");
+    }
+    const bytes = typeof session.onLineBytes === "function";
+    if (bytes === (typeof session.onLine === "function")) {
+      throw new TypeError("Invalid line session: expected one of onLine and onLineBytes");
+    }
+    this.#session = session;
+    this.#zeroCopy = bytes;
+  }
+
+  get peer(): SocketAddress | string | undefined {
+    return this.#writer.getExtraInfo("peername") as SocketAddress | string | undefined;
+  }
+
+  get info(): LineConnectionInfo {
+    return {
+      peer: this.peer,
+      local: this.#writer.getExtraInfo("sockname") as SocketAddress | string | undefined,
+    };
+  }
+
+  get logger(): ConnectionLogger {
+    return this.#options.logger ?? silentLogger;
+  }
+
+  write(data: string | Uint8Array): void {
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+      throw new TypeError("Invalid data: expected a string or a Uint8Array");
+    }
+    // What this burst queued so far goes first: the order of calls.
+    this.#flush();
+    this.#writer.write(data);
+  }
+
+  get needsDrain(): boolean {
+    return this.#writer.needsDrain;
+  }
+
+  drain(): Promise<void> {
+    return this.#writer.drain();
+  }
+
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.#reading) this.#reader.setException(new CloseRequested("Session closed"));
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** The loop; resolves with how it ended (see {@link LinesEnd}). */
+  async run(): Promise<LinesEnd> {
+    // One async frame per connection (no helper awaited from here): an idle
+    // connection's suspended frames are most of its heap.
+    const reader = this.#reader;
+    let end: LinesEnd | "error" = "error";
+    let failure: Error | undefined;
+    try {
+      const { welcome } = this.#session;
+      if (welcome !== undefined && welcome !== null) {
+        this.#writer.write(welcome);
+        if (this.#writer.needsDrain) await this.#writer.drain();
+      }
+      for (;;) {
+        if (this.#pending !== undefined) await this.#settle();
+        if (this.#closing) return (end = "close");
+        reader.readLinesNow(this);
+        if (this.#pending !== undefined || this.#closing) continue;
+        // A burst that stopped at BATCH_BYTES has lines still buffered: drain, then go on.
+        const full = this.#batchBytes >= BATCH_BYTES;
+        if (this.#flush() && this.#writer.needsDrain) await this.#writer.drain();
+        if (full || this.#closing) continue;
+        let line: Buffer;
+        this.#beginWait();
+        this.#reading = true;
+        try {
+          line = await reader.readLine(this.#options);
+        } catch (error) {
+          this.#waiting = false;
+          if (this.#closing) return (end = "close");
+          if (error instanceof LimitOverrunError) {
+            // Nothing left buffered: the reader is still dropping the rest of that line.
+            this.#discarding = reader.bufferedSize === 0;
+            this.#queue(this.#tooLong());
+            continue;
+          }
+          if (isShutdown(error, this.#options.signal)) return (end = "shutdown");
+          if (this.#timedOut) this.#queueTimeoutReply();
+          throw error;
+        } finally {
+          this.#reading = false;
+        }
+        this.#waiting = false;
+        if (this.#closing) return (end = "close");
+        if (line.length === 0) return (end = "eof");
+        this.onLine(line, 0, line.length);
+      }
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+      if (!isConnectionLoss(error)) throw error;
+      return (end = "lost");
+    } finally {
+      this.#sweeper?.delete(this);
+      this.#flush();
+      this.#session.onEnd?.(end, failure);
+    }
+  }
+
+  /** Answers one line, `\n` included unless it ended at EOF; false to stop a burst. */
+  onLine(bytes: Buffer, start: number, end: number): boolean {
+    this.#discarding = false;
+    if (end > start && bytes[end - 1] === NEWLINE) end--;
+    let reply: LineReply;
+    if (end - start > this.#limit) {
+      reply = this.#tooLong();
+    } else if (this.#zeroCopy) {
+      reply = (this.#session as Required<LineSession>).onLineBytes(bytes, start, end);
+    } else {
+      const line = Buffer.allocUnsafe(end - start);
+      bytes.copy(line, 0, start, end);
+      reply = (this.#session as Required<LineSession>).onLine(line);
+    }
+    if (typeof reply === "string") {
+      this.#text += reply;
+      this.#batchBytes += reply.length;
+    } else {
+      this.#queue(reply);
+    }
+    return this.#batchBytes < BATCH_BYTES && this.#pending === undefined && !this.#closing;
+  }
+
+  /** The slowloris guard's tick; see the class comment. */
+  sweep(): void {
+    if (this.#waiting && (this.#discarding || this.#reader.bufferedSize > 0)) {
+      if (this.#seenWait !== this.#wait) {
+        this.#seenWait = this.#wait;
+        this.#ticks = 0;
+      } else if (++this.#ticks >= 2) {
+        const timeout = seconds(this.#options.lineTimeout ?? 0);
+        const message = `Connection closed: line not completed within ${timeout} s`;
+        this.#timedOut = true;
+        this.#reader.setException(new TimeoutError(message));
+      }
+    } else {
+      this.#seenWait = -1;
+    }
+  }
+
+  #beginWait(): void {
+    const lineTimeout = this.#options.lineTimeout ?? 0;
+    if (lineTimeout === 0) return;
+    if (this.#sweeper === undefined) {
+      this.#sweeper = lineSweepers.get(Math.ceil(lineTimeout / 2));
+      this.#sweeper.add(this);
+    }
+    this.#wait++;
+    this.#waiting = true;
+  }
+
+  #tooLong(): LineReply {
+    const hook = this.#session.onLineTooLong;
+    return hook === undefined
+      ? `ERR line too long (more than ${this.#limit} bytes)\r\n`
+      : hook.call(this.#session, this.#limit);
+  }
+
+  #queueTimeoutReply(): void {
+    const lineTimeout = this.#options.lineTimeout ?? 0;
+    const hook = this.#session.onLineTimeout;
+    const reply =
+      hook === undefined
+        ? `ERR line not completed within ${seconds(lineTimeout)} s\r\n`
+        : hook.call(this.#session, lineTimeout);
+    // Synchronous only: the connection is going, nothing waits for a promise.
+    if (typeof reply === "string" || reply instanceof Uint8Array) this.#queue(reply);
+  }
+
+  /** Queues a reply; a promise becomes the pending one that stops the burst. */
+  #queue(reply: LineReply): void {
+    if (typeof reply === "string") {
+      this.#text += reply;
+    } else if (reply instanceof Uint8Array) {
+      const parts = (this.#parts ??= []);
+      if (this.#text !== "") parts.push(Buffer.from(this.#text, "utf8"));
+      this.#text = "";
+      parts.push(reply);
+    } else if (reply === undefined || reply === null) {
+      return;
+    } else if (typeof (reply as PromiseLike<unknown>).then === "function") {
+      this.#pending = reply;
+      return;
+    } else {
+      throw new TypeError(
+        "Invalid line reply: expected a string, a Uint8Array, undefined or a promise of one",
+      );
+    }
+    this.#batchBytes += reply.length;
+  }
+
+  /** Writes what was queued before the pending reply, awaits it and queues its result. */
+  async #settle(): Promise<void> {
+    this.#flush();
+    const pending = this.#pending as PromiseLike<SyncLineReply>;
+    let reply: SyncLineReply;
+    try {
+      reply = await pending;
+    } finally {
+      this.#pending = undefined;
+    }
+    this.#queue(reply);
+  }
+
+  /** Writes the queued replies; false when there were none. */
+  #flush(): boolean {
+    if (this.#batchBytes === 0) return false;
+    const parts = this.#parts;
+    if (parts === undefined || parts.length === 0) {
+      this.#writer.write(this.#text);
+    } else {
+      if (this.#text !== "") parts.push(Buffer.from(this.#text, "utf8"));
+      // One copy into one write costs less than a writev of many small buffers.
+      this.#writer.write(parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts));
+      parts.length = 0;
+    }
+    this.#text = "";
+    this.#batchBytes = 0;
+    return true;
+  }
+}
+
+/** A peer gone (reset, or closed under a pending drain not cut by the idle timeout). */
+function isConnectionLoss(error: unknown): boolean {
+  if (error instanceof ConnectionResetError) return true;
+  return error instanceof ConnectionClosedError && !(error.cause instanceof TimeoutError);
+}
+
+/** Whether `error` is `signal`'s abort (a shutdown), not a failure. */
+function isShutdown(error: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted !== true) return false;
+  if (error === signal.reason) return true;
+  return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
+}

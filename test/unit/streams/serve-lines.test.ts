@@ -1,0 +1,168 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ConnectionResetError } from "../../../src/errors.js";
+import { silentLogger } from "../../../src/streams/connection-logger.js";
+import type { LineConnection, LineSession } from "../../../src/streams/line-session.js";
+import { serveLines } from "../../../src/streams/serve-lines.js";
+import { bracketSession, FakeWriter, fedReader } from "../apps/fakes.js";
+
+describe("serveLines options and sessions", () => {
+  const badOptions: [name: string, call: () => unknown, type: typeof Error, message: RegExp][] = [
+    [
+      "a factory that is not a function",
+      () => serveLines(42 as never),
+      TypeError,
+      /Invalid factory/,
+    ],
+    ["maxLine 0", () => serveLines(bracketSession, { maxLine: 0 }), RangeError, /Invalid maxLine/],
+    ["maxLine 1.5", () => serveLines(bracketSession, { maxLine: 1.5 }), RangeError, /maxLine/],
+    [
+      "a maxLine string",
+      () => serveLines(bracketSession, { maxLine: "9" as never }),
+      TypeError,
+      /Invalid maxLine: expected a number/,
+    ],
+    [
+      "a lineTimeout string",
+      () => serveLines(bracketSession, { lineTimeout: "9" as never }),
+      TypeError,
+      /Invalid lineTimeout: expected a number/,
+    ],
+    [
+      "a signal that is not an AbortSignal",
+      () => serveLines(bracketSession, { signal: {} as never }),
+      TypeError,
+      /Invalid signal/,
+    ],
+    [
+      "a logger without warn",
+      () => serveLines(bracketSession, { logger: { debug() {}, info() {}, error() {} } as never }),
+      TypeError,
+      /Invalid logger: expected a warn method/,
+    ],
+  ];
+  for (const [name, call, type, message] of badOptions) {
+    test(`refuses ${name} when called, before any connection`, () => {
+      assert.throws(call, (error) => error instanceof type && message.test(error.message));
+    });
+  }
+
+  for (const [name, session] of [
+    ["neither onLine nor onLineBytes", {}],
+    ["both onLine and onLineBytes", { onLine: () => "", onLineBytes: () => "" }],
+  ] as const) {
+    test(`rejects a session with ${name}, sending nothing`, async () => {
+      const writer = new FakeWriter();
+      const done = serveLines(() => ({ welcome: "hi\n", ...session }))(fedReader(["a\n"]), writer);
+      await assert.rejects(done, (error) => error instanceof TypeError);
+      assert.equal(writer.text(), "");
+    });
+  }
+
+  test("onLine gets its own copy of the line, safe to keep past the call", async () => {
+    const kept: Buffer[] = [];
+    const writer = new FakeWriter();
+    const end = await serveLines(() => ({
+      onLine(line) {
+        kept.push(line);
+        return undefined;
+      },
+    }))(fedReader(["one\r\ntwo\n", "three"]), writer);
+    assert.equal(end, "eof");
+    assert.deepEqual(
+      kept.map((line) => line.toString()),
+      ["one\r", "two", "three"],
+    );
+    assert.equal(writer.writes, 0);
+  });
+
+  test("conn.logger is the logger option, or a silent one", async () => {
+    const loggers: unknown[] = [];
+    const factory = (conn: LineConnection): LineSession => {
+      loggers.push(conn.logger);
+      return bracketSession(conn);
+    };
+    await serveLines(factory)(fedReader([]), new FakeWriter());
+    await serveLines(factory, { logger: console })(fedReader([]), new FakeWriter());
+    assert.deepEqual(loggers, [silentLogger, console]);
+  });
+
+  test("a reply that is neither bytes, undefined nor a promise rejects with a TypeError", async () => {
+    const done = serveLines(() => ({ onLine: () => 42 as never }))(
+      fedReader(["a\n"]),
+      new FakeWriter(),
+    );
+    await assert.rejects(
+      done,
+      (error) => error instanceof TypeError && /Invalid line reply/.test(error.message),
+    );
+  });
+
+  test("a session that throws fails the connection after the replies before it, and onEnd hears of it", async () => {
+    const ends: unknown[] = [];
+    const writer = new FakeWriter();
+    const done = serveLines(() => ({
+      onLine(line) {
+        if (line.toString() === "boom") throw new Error("boom");
+        return `<${line}>`;
+      },
+      onEnd: (end, error) => ends.push(end, error?.message),
+    }))(fedReader(["a\nboom\nb\n"]), writer);
+    await assert.rejects(done, /boom/);
+    assert.equal(writer.text(), "<a>");
+    assert.deepEqual(ends, ["error", "boom"]);
+  });
+
+  test("a rejected reply fails the connection after the replies before it", async () => {
+    const writer = new FakeWriter();
+    const done = serveLines(() => ({
+      onLine: (line) =>
+        line.toString() === "no" ? Promise.reject(new Error("refused")) : `<${line}>`,
+    }))(fedReader(["a\nno\nb\n"]), writer);
+    await assert.rejects(done, /refused/);
+    assert.equal(writer.text(), "<a>");
+  });
+
+  test("a reply of undefined from onLineTooLong sends nothing for that line", async () => {
+    const writer = new FakeWriter();
+    const end = await serveLines(
+      (conn) => ({ ...bracketSession(conn), onLineTooLong: () => undefined }),
+      { maxLine: 3 },
+    )(fedReader(["toolong\nok\n"]), writer);
+    assert.equal(end, "eof");
+    assert.equal(writer.text(), "<ok>");
+  });
+
+  test("a peer that resets ends the session quietly: it resolves with lost and onEnd hears why", async () => {
+    const ends: unknown[] = [];
+    const reader = fedReader(["a\n"], false);
+    const writer = new FakeWriter();
+    const done = serveLines((conn) => ({
+      ...bracketSession(conn),
+      onEnd: (end, error) => ends.push(end, error?.name),
+    }))(reader, writer);
+    await new Promise((resolve) => setImmediate(resolve));
+    reader.setException(new ConnectionResetError());
+    assert.equal(await done, "lost");
+    assert.equal(writer.text(), "<a>");
+    assert.deepEqual(ends, ["lost", "ConnectionResetError"]);
+  });
+
+  test("a shutdown while a reply is pending sends it, answers what is buffered, then stops", async () => {
+    const shutdown = new AbortController();
+    const reader = fedReader(["slow\nb\npart"], false);
+    const writer = new FakeWriter();
+    const done = serveLines(
+      () => ({
+        onLine(line) {
+          if (line.toString() !== "slow") return `<${line}>`;
+          shutdown.abort();
+          return new Promise((resolve) => setImmediate(resolve, "<slow>"));
+        },
+      }),
+      { signal: shutdown.signal },
+    )(reader, writer);
+    assert.equal(await done, "shutdown");
+    assert.equal(writer.text(), "<slow><b>");
+  });
+});
