@@ -6,7 +6,17 @@
  */
 
 import { LimitOverrunError, TimeoutError } from "../errors.js";
-import { MAX_TIMEOUT_MS, type Sweeper, SweeperPool } from "../protocols/sweeper.js";
+import { type Clock, systemClock } from "../protocols/clock.js";
+import {
+  kExpire,
+  kProgress,
+  kSeen,
+  kSeenAt,
+  MAX_TIMEOUT_MS,
+  type Sweeper,
+  SweeperPool,
+  type Watched,
+} from "../protocols/sweeper.js";
 import type { LineVisitor, StreamReader } from "../streams/stream-reader.js";
 import { type AppOptions, type AppWriter, isConnectionLoss, isShutdown } from "./app-options.js";
 import type { Logger } from "./logger.js";
@@ -40,18 +50,23 @@ export interface ServeLinesOptions {
    * their `\n`, or the rest of an over-long line being discarded), it must
    * end within this time, or the loop sends {@link lineTimedOut}'s error
    * line and rejects with a `TimeoutError` (`Connection closed: line not
-   * completed within N s`), and the caller closes the connection. Checked every `lineTimeout / 2` ms, so the
-   * connection goes between `lineTimeout` and 1.5 × `lineTimeout` after the
-   * line's first byte. Silence between lines is not measured (that is the
-   * server's `idleTimeout`). Default 0: no limit.
+   * completed within N s`), and the caller closes the connection: no earlier
+   * than `lineTimeout` and no later than `lineTimeout + max(lineTimeout / 10, 50 ms)`
+   * after the line's first byte (or, for a line begun before the loop waited
+   * for it, after the wait began). Silence between lines is not measured
+   * (that is the server's `idleTimeout`). Default 0: no limit.
    */
   lineTimeout?: number;
+  /** The clock of `lineTimeout`. For tests: a virtual clock drives every timeout. Default {@link systemClock}. */
+  clock?: Clock;
 }
 
 /** Options of the line apps (line echo, calculator). */
 export interface LineAppOptions extends AppOptions {
   /** As {@link ServeLinesOptions.lineTimeout}, in ms. Default 0: no limit. */
   lineTimeout?: number;
+  /** As {@link ServeLinesOptions.clock}. */
+  clock?: Clock;
 }
 
 /**
@@ -163,24 +178,25 @@ function seconds(ms: number): string {
 }
 
 /** The slowloris guard's timers: one per `lineTimeout`, for every loop. */
-const lineSweepers = new SweeperPool<LineLoop>((loop) => loop.sweep());
+const lineSweepers = new SweeperPool<LineLoop>();
 
 /**
  * One connection's line loop: the state of {@link serveLines} in one object,
  * so that an idle connection keeps one async frame and no closures.
  *
  * The slowloris guard is a {@link Sweeper} shared by every loop with the same
- * `lineTimeout`, ticking every `lineTimeout / 2`: a partial line seen at one
- * tick and still there, in the same wait, two ticks later began at least
- * `lineTimeout` ago. Only the waits pay for it (two field writes each); bursts
- * answered from the buffer do not.
+ * `lineTimeout` and clock: the loop's progress marker is the number of its
+ * wait while a partial line is buffered in it, and NaN (not timed) otherwise,
+ * so a wait that holds a partial line for `lineTimeout` times out. Only the
+ * waits pay for it (two field writes each); bursts answered from the buffer
+ * do not.
  *
  * One imprecision: the reader does not say whether it is still discarding an
  * over-long line. The loop assumes so when the error left nothing buffered,
  * which is wrong only when that line's `\n` was the last byte received: then
  * a silence of `lineTimeout` after it closes the connection as a line unfinished.
  */
-class LineLoop implements LineVisitor {
+class LineLoop implements LineVisitor, Watched {
   readonly #reader: StreamReader;
   readonly #writer: AppWriter;
   readonly #handler: LineHandler;
@@ -201,9 +217,11 @@ class LineLoop implements LineVisitor {
   #wait = 0;
   #waiting = false;
   #discarding = false;
-  #seenWait = -1;
-  #ticks = 0;
   #timedOut = false;
+  /** @internal The sweeper's bookkeeping. */
+  [kSeen] = 0;
+  /** @internal The sweeper's bookkeeping. */
+  [kSeenAt] = 0;
 
   constructor(
     reader: StreamReader,
@@ -295,28 +313,27 @@ class LineLoop implements LineVisitor {
     return this.#batchBytes < BATCH_BYTES;
   }
 
-  /** The slowloris guard's tick; see the class comment. */
-  sweep(): void {
-    if (this.#waiting && (this.#discarding || this.#reader.bufferedSize > 0)) {
-      if (this.#seenWait !== this.#wait) {
-        this.#seenWait = this.#wait;
-        this.#ticks = 0;
-      } else if (++this.#ticks >= 2) {
-        const timeout = seconds(this.#options.lineTimeout ?? 0);
-        const message = `Connection closed: line not completed within ${timeout} s`;
-        this.#timedOut = true;
-        this.#reader.setException(new TimeoutError(message));
-      }
-    } else {
-      this.#seenWait = -1;
-    }
+  /** @internal The slowloris guard's progress marker; see the class comment. */
+  [kProgress](): number {
+    return this.#waiting && (this.#discarding || this.#reader.bufferedSize > 0)
+      ? this.#wait
+      : Number.NaN;
+  }
+
+  /** @internal The slowloris guard: a line outlived lineTimeout. */
+  [kExpire](): void {
+    this.#sweeper = undefined;
+    const timeout = seconds(this.#options.lineTimeout ?? 0);
+    const message = `Connection closed: line not completed within ${timeout} s`;
+    this.#timedOut = true;
+    this.#reader.setException(new TimeoutError(message));
   }
 
   #beginWait(): void {
     const lineTimeout = this.#options.lineTimeout ?? 0;
     if (lineTimeout === 0) return;
     if (this.#sweeper === undefined) {
-      this.#sweeper = lineSweepers.get(Math.ceil(lineTimeout / 2));
+      this.#sweeper = lineSweepers.get(lineTimeout, this.#options.clock ?? systemClock);
       this.#sweeper.add(this);
     }
     this.#wait++;

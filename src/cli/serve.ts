@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { timeoutOf } from "../apps/app-options.js";
 import type { Logger } from "../apps/logger.js";
 import { peerLoggerName, peerOf } from "../apps/peer.js";
+import { type Clock, type ClockTimer, systemClock } from "../protocols/clock.js";
 import type { Transport } from "../protocols/transport.js";
 import type { Server } from "../server.js";
 import type { CommandContext } from "./command.js";
@@ -73,9 +74,13 @@ export interface ServeOptions {
   closeClients?: boolean;
   /**
    * After the first signal, how long (ms) the open connections may still run;
-   * then they are aborted, and the count logged at warn level. Default: no limit.
+   * then they are aborted, and the count logged at warn level (no earlier than
+   * `grace`, no later than `grace + max(grace / 10, 50 ms)` after the signal).
+   * Default: no limit.
    */
   grace?: number;
+  /** The clock of `grace`. For tests: a virtual clock drives every timeout. Default {@link systemClock}. */
+  clock?: Clock;
   /** Refused connections still to report: written when the server stops. */
   drops?: DropReporter;
 }
@@ -114,12 +119,13 @@ export async function serveUntilSignal(
   });
   const closed = server.waitClosed().then(() => "closed" as const);
   const { grace } = options;
-  let timer: NodeJS.Timeout | undefined;
+  const clock = options.clock ?? systemClock;
+  let timer: ClockTimer | undefined;
   const graceOver = new Promise<"grace">((resolve) => {
-    if (grace !== undefined) timer = setTimeout(() => resolve("grace"), grace);
+    if (grace !== undefined) timer = clock.schedule(grace, () => resolve("grace"));
   });
   let result = await Promise.race([closed, aborted, graceOver]);
-  clearTimeout(timer);
+  if (timer !== undefined) clock.cancel(timer);
   if (result === "grace") {
     const count = server.connections + server.waiting;
     server.abortClients();
