@@ -82,9 +82,11 @@ export interface Watched {
  * visits an item only at its deadline, so it needs the time of the last activity
  * written on the hot path, and cannot time progress that only shows when looked
  * at (bytes leaving the kernel's send queue). Measured on this machine (Node 20,
- * 10,000 items): a tick costs about 0.35 ms (transports, whose marker reads the
- * socket handle) or 0.1 ms (line loops); for the CLI's 300 s idle timeout that
- * is one tick every 10 s. See the clock branch's report for the figures.
+ * 4,000 idle TCP connections in one process, both ends): the heap per
+ * connection was the same as with the two-quiet-ticks sweep it replaced
+ * (2,252 to 2,283 bytes against 2,271 to 2,272, noise), and a tick over them
+ * took a median 0.33 ms. The tick runs every T / 30 (at least every 16 ms):
+ * for the CLI's 300 s idle timeout one tick every 10 s.
  */
 export class Sweeper<T extends Watched> {
   readonly #timeout: number;
