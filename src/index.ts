@@ -24,6 +24,7 @@ export {
   createUnixConnection,
 } from "./protocols/create-connection.js";
 export { createServer, createUnixServer } from "./protocols/create-server.js";
+export { type Clock, type ClockTimer, systemClock } from "./protocols/clock.js";
 export { DEFAULT_SHUTDOWN_GRACE_MS, type ShutdownOptions } from "./protocols/graceful-shutdown.js";
 export type { Protocol, ProtocolFactory } from "./protocols/protocol.js";
 export { type SocketAddress, Transport, type WriteBufferLimits } from "./protocols/transport.js";

@@ -3,6 +3,13 @@ import { lstatSync, unlinkSync } from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
 import { gracefulShutdown, type ShutdownOptions } from "./protocols/graceful-shutdown.js";
+import { type Clock, systemClock } from "./protocols/clock.js";
+import {
+  handshakeDone,
+  resolveHandshakeTimeout,
+  timeHandshake,
+  withoutNodeHandshakeTimer,
+} from "./protocols/handshake-timeout.js";
 import type { Protocol, ProtocolFactory } from "./protocols/protocol.js";
 import { MAX_TIMEOUT_MS } from "./protocols/sweeper.js";
 import {
@@ -18,7 +25,13 @@ export type ListenTarget =
 
 /** Options of {@link createServer} and `startServer`. Every field is optional. */
 export interface ServerOptions {
-  /** Node TLS server options (`key`, `cert`, …); when given, every connection is TLS. */
+  /**
+   * Node TLS server options (`key`, `cert`, …); when given, every connection is
+   * TLS. `handshakeTimeout` (ms, default 120 000 as Node's) is timed by the
+   * library's clock from the accept, not refreshed by the client's bytes: a
+   * handshake not done by then closes the socket, no earlier than
+   * `handshakeTimeout` and no later than `handshakeTimeout + max(handshakeTimeout / 10, 50 ms)`.
+   */
   tls?: tls.TlsOptions;
   /** Set TCP_NODELAY on every connection, as asyncio does. Default `true`. */
   noDelay?: boolean;
@@ -27,13 +40,21 @@ export interface ServerOptions {
   /** Write buffer marks of every connection. Default high 64 KiB, low 16 KiB. */
   writeBufferLimits?: WriteBufferLimits;
   /**
-   * Close a connection after this many milliseconds without reads or writes,
-   * or, while its write buffer is above the high-water mark, without a write
-   * finishing (a peer that sends but does not read; see `Transport`). Checked
-   * every `idleTimeout / 2`: the close comes within 1.5 × `idleTimeout`. At most
-   * 2³¹ − 1 ms. Default: never.
+   * Close a connection after this many milliseconds without progress: a read,
+   * a write, or any byte of its pending replies taken by the peer; while its
+   * write buffer is above the high-water mark only the latter counts (a peer
+   * that sends but does not read is idle; see `TransportOptions.idleTimeout`).
+   * The close comes no earlier than `idleTimeout` and no later than
+   * `idleTimeout + max(idleTimeout / 10, 50 ms)` after the last progress. At
+   * most 2³¹ − 1 ms. Default: never.
    */
   idleTimeout?: number;
+  /**
+   * The clock of every timer of the server and its connections: idle timeout,
+   * TLS handshake timeout, close linger, the grace of `shutdown()`. For tests: a virtual clock drives every
+   * timeout. Default {@link systemClock}.
+   */
+  clock?: Clock;
   /**
    * Close new connections at once while this many are open (waiting sessions
    * included, and over TLS those still in their handshake). Each refusal is
@@ -98,10 +119,12 @@ export class Server implements AsyncDisposable {
   #tlsSockets = 0;
   #closeWaiters: (() => void)[] = [];
   #idleWaiters: (() => void)[] = [];
+  readonly #handshakeTimeout: number;
 
   /** Use `createServer` or `startServer`; this makes a server that does not listen yet. */
   constructor(protocolFactory: ProtocolFactory, options: ServerOptions = {}) {
     validateServerOptions(options);
+    this.#handshakeTimeout = resolveHandshakeTimeout(options.tls ?? {});
     this.#factory = protocolFactory;
     this.#options = options;
     options.signal?.addEventListener("abort", () => this.close(), { once: true });
@@ -151,12 +174,12 @@ export class Server implements AsyncDisposable {
     const pauseOnConnect = this.#options.maxSessions !== undefined && !secure;
     const serverOptions = { allowHalfOpen: true, pauseOnConnect };
     const listener = secure
-      ? tls.createServer({ ...serverOptions, ...this.#options.tls })
+      ? tls.createServer(withoutNodeHandshakeTimer({ ...serverOptions, ...this.#options.tls }))
       : net.createServer(serverOptions);
     listener.on("connection", this.#onRawConnection);
     if (secure) {
       listener.on("secureConnection", this.#onConnection);
-      // A failed or timed-out handshake (`handshakeTimeout`) only emits this event:
+      // A failed handshake only emits this event:
       // Node leaves the socket open, so a client that never says hello would stay.
       listener.on("tlsClientError", (_error: Error, socket: tls.TLSSocket) => socket.destroy());
     }
@@ -209,6 +232,7 @@ export class Server implements AsyncDisposable {
     } else {
       this.#tlsSockets++;
       socket.on("close", this.#onTlsSocketClose);
+      timeHandshake(socket, this.#handshakeTimeout, this.#options.clock ?? systemClock);
     }
   };
 
@@ -245,6 +269,7 @@ export class Server implements AsyncDisposable {
   };
 
   readonly #onConnection = (socket: net.Socket): void => {
+    if (this.#options.tls !== undefined) handshakeDone(socket as tls.TLSSocket);
     if (this.#closed) {
       // A TLS connection whose handshake ends after close() is not served.
       socket.destroy();
@@ -275,6 +300,7 @@ export class Server implements AsyncDisposable {
     this.#transportOptions ??= {
       writeBufferLimits: this.#options.writeBufferLimits,
       idleTimeout: this.#options.idleTimeout,
+      clock: this.#options.clock,
       onProtocolError: this.#reportError,
       onLost: this.#onLost,
       names: this.#unixPath === undefined ? undefined : { sockname: this.#unixPath, peername: "" },
@@ -433,7 +459,7 @@ export class Server implements AsyncDisposable {
    * when `options.grace` (default 10 s) ends. See `gracefulShutdown`.
    */
   shutdown(options?: ShutdownOptions): Promise<void> {
-    return gracefulShutdown(this, this.#transports, options);
+    return gracefulShutdown(this, this.#transports, options, this.#options.clock ?? systemClock);
   }
 
   /** For `await using`: `shutdown()` with its default grace of 10 s, so it cannot hang on a peer that never reads. */

@@ -7,6 +7,7 @@
 
 import type { LineConnection, LineSession, LinesEnd } from "../streams/line-session.js";
 import type { StreamReader } from "../streams/stream-reader.js";
+import type { Clock } from "../protocols/clock.js";
 import { type LinesHandler, serveLines } from "../streams/serve-lines.js";
 import type { AppOptions, AppWriter } from "./app-options.js";
 import { LineTrace } from "./line-trace.js";
@@ -15,6 +16,8 @@ import { LineTrace } from "./line-trace.js";
 export interface LineAppOptions extends AppOptions {
   /** As `ServeLinesOptions.lineTimeout`, in ms. Default 0: no limit. */
   lineTimeout?: number;
+  /** As `ServeLinesOptions.clock`. */
+  clock?: Clock;
 }
 
 /**
@@ -92,6 +95,12 @@ function lineAppHandler<O extends LineAppOptions>(
       trace?.opened();
       return session;
     },
-    { maxLine: options.limit, lineTimeout: options.lineTimeout, signal: options.signal, logger },
+    {
+      maxLine: options.limit,
+      lineTimeout: options.lineTimeout,
+      clock: options.clock,
+      signal: options.signal,
+      logger,
+    },
   );
 }

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { timeoutOf } from "../apps/app-options.js";
 import type { Logger } from "../apps/logger.js";
 import { peerLoggerName, peerOf } from "../apps/peer.js";
+
 import type { Transport } from "../protocols/transport.js";
 import type { Server } from "../server.js";
 import type { CommandContext } from "./command.js";
@@ -67,7 +68,9 @@ export function connectionErrorLogger(
 export interface ServeOptions {
   /**
    * After the first signal, how long (ms) the open connections may still run;
-   * then they are aborted, and the count logged at warn level. Default: no limit.
+   * then they are aborted, and the count logged at warn level (no earlier than
+   * `grace`, no later than `grace + max(grace / 10, 50 ms)` after the signal).
+   * Default: no limit.
    */
   grace?: number;
   /** Refused connections still to report: written when the server stops. */

@@ -28,10 +28,10 @@ export const DEFAULT_GRACE_SECONDS = 10;
 /** The `--help` lines of the limit flags. */
 export const SERVER_LIMITS_HELP = `  --idle-timeout SECS close a connection after SECS seconds without a byte in
                       either direction (or, while replies wait unread, without
-                      one sent), logged at info level with the peer
-                      (default ${DEFAULT_IDLE_TIMEOUT_SECONDS}; 0: never; SECS may be fractional: 0.5).
-                      Checked every SECS/2 seconds: the close comes between
-                      SECS and 1.5 x SECS after the last byte
+                      the peer taking any of them), logged at info level with
+                      the peer (default ${DEFAULT_IDLE_TIMEOUT_SECONDS}; 0: never; SECS may be
+                      fractional: 0.5). The close comes between SECS and
+                      SECS + max(SECS/10, 0.05) seconds after the last byte
   --max-connections N close new connections at once while N are open, waiting
                       ones included (default: the open-file limit less a
                       reserve, ${describeDefaultMaxConnections()}); refusals are logged

@@ -4,6 +4,7 @@ import { abortReason, TimeoutError } from "../errors.js";
 import { validatePort } from "./create-server.js";
 import type { Protocol, ProtocolFactory } from "./protocol.js";
 import { resolveWriteBufferLimits, Transport, type WriteBufferLimits } from "./transport.js";
+import { type Clock, type ClockTimer, systemClock } from "./clock.js";
 import { MAX_TIMEOUT_MS } from "./sweeper.js";
 
 /** Options of {@link createConnection} and `openConnection`. Every field is optional. */
@@ -15,7 +16,11 @@ export interface ConnectionOptions {
   tls?: boolean | tls.ConnectionOptions;
   /** Cancels the connect while it is in progress. */
   signal?: AbortSignal;
-  /** Fail with a TimeoutError if the connection (and TLS handshake) takes longer, in ms. Default: none. */
+  /**
+   * Fail with a TimeoutError if the connection (and TLS handshake) takes longer,
+   * in ms: no earlier than `connectTimeout`, no later than
+   * `connectTimeout + max(connectTimeout / 10, 50 ms)` after the call. Default: none.
+   */
   connectTimeout?: number;
   /** Set TCP_NODELAY, as asyncio does. Default `true`. */
   noDelay?: boolean;
@@ -23,8 +28,13 @@ export interface ConnectionOptions {
   localAddress?: string;
   /** Write buffer marks. Default high 64 KiB, low 16 KiB. */
   writeBufferLimits?: WriteBufferLimits;
-  /** Close the connection after this many ms without reads or writes. Default: never. */
+  /** Close the connection after this many ms without progress; see `TransportOptions.idleTimeout`. Default: never. */
   idleTimeout?: number;
+  /**
+   * The clock of the connect timeout, the idle timeout and the close linger.
+   * For tests: a virtual clock drives every timeout. Default {@link systemClock}.
+   */
+  clock?: Clock;
 }
 
 /**
@@ -79,6 +89,7 @@ async function connect<P extends Protocol>(
   const transport = new Transport(socket, protocol, {
     writeBufferLimits: options.writeBufferLimits,
     idleTimeout: options.idleTimeout,
+    clock: options.clock,
     names: "path" in target ? { peername: target.path, sockname: "" } : undefined,
   });
   return [transport, protocol];
@@ -102,9 +113,10 @@ function connectSocket(target: Target, options: ConnectionOptions): Promise<net.
   if (options.noDelay !== false && "host" in target) socket.setNoDelay(true);
 
   return new Promise((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
+    const clock = options.clock ?? systemClock;
+    let timer: ClockTimer | undefined;
     const finish = (error?: Error) => {
-      clearTimeout(timer);
+      if (timer !== undefined) clock.cancel(timer);
       signal?.removeEventListener("abort", onAbort);
       socket.off("error", finish);
       socket.off(readyEvent, onReady);
@@ -121,9 +133,9 @@ function connectSocket(target: Target, options: ConnectionOptions): Promise<net.
     socket.once("error", finish);
     signal?.addEventListener("abort", onAbort, { once: true });
     if (connectTimeout !== undefined && connectTimeout > 0) {
-      timer = setTimeout(
-        () => finish(new TimeoutError(`Cannot connect: timed out after ${connectTimeout} ms`)),
-        connectTimeout,
+      // A timer of the clock's, not a sweeper: a client has one connect at a time.
+      timer = clock.schedule(connectTimeout, () =>
+        finish(new TimeoutError(`Cannot connect: timed out after ${connectTimeout} ms`)),
       );
     }
   });

@@ -6,7 +6,7 @@
  */
 
 import type { Socket } from "node:net";
-import { type ClockTimer, systemClock } from "./clock.js";
+import { type Clock, type ClockTimer, systemClock } from "./clock.js";
 import { MAX_TIMEOUT_MS } from "./sweeper.js";
 import type { Transport } from "./transport.js";
 
@@ -63,6 +63,7 @@ export async function gracefulShutdown(
   server: ShutdownTarget,
   transports: Iterable<Transport>,
   options: ShutdownOptions = {},
+  clock: Clock = systemClock,
 ): Promise<void> {
   const grace = validateGrace(options.grace);
   const { signal } = options;
@@ -82,14 +83,14 @@ export async function gracefulShutdown(
     onAbort = () => resolve("aborted");
     signal?.addEventListener("abort", onAbort, { once: true });
     if (grace !== Number.POSITIVE_INFINITY) {
-      timer = systemClock.schedule(grace, () => resolve("grace"));
+      timer = clock.schedule(grace, () => resolve("grace"));
     }
   });
   let result: "closed" | "grace" | "aborted";
   try {
     result = await Promise.race([closed, deadline]);
   } finally {
-    if (timer !== undefined) systemClock.cancel(timer);
+    if (timer !== undefined) clock.cancel(timer);
     if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
   }
   if (result === "closed") return;

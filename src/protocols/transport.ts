@@ -1,8 +1,17 @@
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { ConnectionClosedError, normalizeSocketError, TimeoutError } from "../errors.js";
+import { type Clock, systemClock } from "./clock.js";
 import type { Protocol } from "./protocol.js";
-import { type Sweeper, SweeperPool } from "./sweeper.js";
+import {
+  kExpire,
+  kProgress,
+  kSeen,
+  kSeenAt,
+  type Sweeper,
+  SweeperPool,
+  type Watched,
+} from "./sweeper.js";
 
 /** High and low water marks of a transport's write buffer, in bytes. */
 export interface WriteBufferLimits {
@@ -24,15 +33,19 @@ export interface TransportOptions {
   /** Write buffer marks; see {@link WriteBufferLimits}. */
   writeBufferLimits?: WriteBufferLimits;
   /**
-   * Close the connection after this many milliseconds without reads or
-   * writes. Checked every `idleTimeout / 2` ms, so the connection goes between
-   * `idleTimeout` and 1.5 × `idleTimeout` after its last read or write. While
-   * the write buffer is above its high-water mark only finished writes count
-   * (Node tells no progress within one write): a peer that keeps sending but
-   * reads none of the replies is idle too, and so is one that reads a single
-   * write too slowly to finish it within `idleTimeout`. Default: never.
+   * Close the connection after this many milliseconds without progress: a
+   * read, a write, or any byte of a pending write taken by the kernel (so by
+   * the peer's window). It closes no earlier than `idleTimeout` and no later
+   * than `idleTimeout + max(idleTimeout / 10, 50 ms)` after the last progress.
+   * While the write buffer is above its high-water mark, reads and new writes
+   * do not count: a peer that keeps sending but reads none of the replies is
+   * idle, one that reads them slowly but steadily is not. The close is a
+   * `TimeoutError`, `Connection closed: idle timeout`, with `with N bytes
+   * unsent` added when replies were still waiting. Default: never.
    */
   idleTimeout?: number;
+  /** The clock of the idle timeout and the close linger. For tests: a virtual clock drives every timeout. Default {@link systemClock}. */
+  clock?: Clock;
   /** Called with an error thrown by one of the protocol's callbacks, before the connection is aborted. */
   onProtocolError?: (error: Error, transport: Transport) => void;
   /** Called once, after `connectionLost`. */
@@ -87,7 +100,7 @@ export function resolveWriteBufferLimits(limits: WriteBufferLimits = {}): {
  * still replying while the server shuts down is not a bug); writes after
  * `writeEof()` throw, because they are.
  */
-export class Transport {
+export class Transport implements Watched {
   readonly #socket: Socket;
   readonly #protocol: Protocol;
   readonly #secure: boolean;
@@ -102,15 +115,18 @@ export class Transport {
   #writingPaused = false;
   #error: Error | undefined;
   #afterWrite: (() => void) | undefined;
-  // The idle timeout: reads and writes count, the sweeper looks every idleTimeout / 2.
+  // The idle timeout: reads and writes bump the counter, the sweeper compares it
+  // (plus the bytes the kernel took) from one tick to the next.
   #idleSweeper: Sweeper<Transport> | undefined;
   #activity = 0;
-  #seenActivity = -1;
-  #quietTicks = 0;
+  /** @internal The idle sweeper's bookkeeping. */
+  [kSeen] = 0;
+  /** @internal The idle sweeper's bookkeeping. */
+  [kSeenAt] = 0;
 
   // One timer per idleTimeout for every transport, not a Node timer per socket
   // refreshed on every read and write (which showed in the echo profiles).
-  static readonly #idleSweepers = new SweeperPool<Transport>((transport) => transport.#checkIdle());
+  static readonly #idleSweepers = new SweeperPool<Transport>();
 
   /** Takes over `socket`, which must be connected, and calls `protocol.connectionMade`. */
   constructor(socket: Socket, protocol: Protocol, options: TransportOptions = {}) {
@@ -128,7 +144,10 @@ export class Transport {
     socket.on("error", Transport.#onError);
     socket.on("close", Transport.#onClose);
     if (options.idleTimeout !== undefined && options.idleTimeout > 0 && !socket.destroyed) {
-      this.#idleSweeper = Transport.#idleSweepers.get(Math.ceil(options.idleTimeout / 2));
+      this.#idleSweeper = Transport.#idleSweepers.get(
+        Math.ceil(options.idleTimeout),
+        options.clock ?? systemClock,
+      );
       this.#idleSweeper.add(this);
     }
     try {
@@ -215,8 +234,9 @@ export class Transport {
         socket.destroy();
         return;
       }
-      const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
-      socket.once("close", () => clearTimeout(timer));
+      const clock = this.#options.clock ?? systemClock;
+      const timer = clock.schedule(LINGER_MS, () => socket.destroy());
+      socket.once("close", () => clock.cancel(timer));
     };
     if (socket.writableFinished) linger();
     else socket.end(linger);
@@ -355,15 +375,22 @@ export class Transport {
     transport.#error ??= normalizeSocketError(error);
   }
 
-  /** The idle sweeper's tick: quiet for two ticks in a row means quiet for idleTimeout. */
-  #checkIdle(): void {
-    if (this.#activity !== this.#seenActivity) {
-      this.#seenActivity = this.#activity;
-      this.#quietTicks = 0;
-    } else if (++this.#quietTicks >= 2) {
-      // A closing transport too: a peer that reads nothing must not hold it open.
-      this.abort(new TimeoutError("Connection closed: idle timeout"));
-    }
+  /**
+   * @internal The idle sweeper's progress marker: reads and writes counted,
+   * plus the bytes the kernel took from pending writes.
+   */
+  [kProgress](): number {
+    const socket = this.#socket;
+    // Nothing pending, nothing to take: skip the handle's accessors.
+    return socket.writableLength === 0 ? this.#activity : this.#activity + acceptedBytes(socket);
+  }
+
+  /** @internal The idle timeout. */
+  [kExpire](): void {
+    const unsent = this.#socket.writableLength;
+    const detail = unsent > 0 ? ` with ${unsent} bytes unsent` : "";
+    // A closing transport too: a peer that reads nothing must not hold it open.
+    this.abort(new TimeoutError(`Connection closed: idle timeout${detail}`));
   }
 
   static #onClose(this: TransportSocket): void {
@@ -405,6 +432,31 @@ export class Transport {
     this.#options.onProtocolError?.(err, this);
     this.abort(err);
   }
+}
+
+/** The parts of Node's stream handles that tell how much of a write the kernel took. */
+interface StreamHandle {
+  bytesWritten?: unknown;
+  writeQueueSize?: unknown;
+  _parent?: StreamHandle;
+}
+
+/**
+ * Bytes the kernel took from the socket's writes so far, or 0 where Node does
+ * not tell. Node's public counters (`bytesWritten`, `writableLength`) do not
+ * move during one large partial write (checked on Node 20: they change only
+ * when the whole write is done), but libuv's handle does: `writeQueueSize`
+ * shrinks as the kernel takes bytes, and `bytesWritten` counts bytes handed
+ * to it. Over TLS the TCP handle is the TLS handle's `_parent`. Internal
+ * fields, so guarded: without them only finished writes count.
+ */
+function acceptedBytes(socket: Socket): number {
+  let handle = (socket as unknown as { _handle?: StreamHandle | null })._handle;
+  if (handle === null || handle === undefined) return 0;
+  if (handle._parent !== undefined && handle._parent !== null) handle = handle._parent;
+  const { bytesWritten, writeQueueSize } = handle;
+  if (typeof bytesWritten !== "number" || typeof writeQueueSize !== "number") return 0;
+  return bytesWritten - writeQueueSize;
 }
 
 function toError(value: unknown): Error {

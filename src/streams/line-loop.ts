@@ -11,7 +11,16 @@ import {
   LimitOverrunError,
   TimeoutError,
 } from "../errors.js";
-import { type Sweeper, SweeperPool } from "../protocols/sweeper.js";
+import { systemClock } from "../protocols/clock.js";
+import {
+  kExpire,
+  kProgress,
+  kSeen,
+  kSeenAt,
+  type Sweeper,
+  SweeperPool,
+  type Watched,
+} from "../protocols/sweeper.js";
 import type { SocketAddress } from "../protocols/transport.js";
 import { type ConnectionLogger, silentLogger } from "./connection-logger.js";
 import type {
@@ -40,7 +49,7 @@ export function seconds(ms: number): string {
 }
 
 /** The slowloris guard's timers: one per `lineTimeout`, for every loop. */
-const lineSweepers = new SweeperPool<LineLoop>((loop) => loop.sweep());
+const lineSweepers = new SweeperPool<LineLoop>();
 
 /** Thrown into the reader to wake a loop waiting for a line when its session closes. */
 class CloseRequested extends Error {}
@@ -58,17 +67,18 @@ class CloseRequested extends Error {}
  * holds and no line is handed over before the reply to the one before it.
  *
  * The slowloris guard is a {@link Sweeper} shared by every loop with the same
- * `lineTimeout`, ticking every `lineTimeout / 2`: a partial line seen at one
- * tick and still there, in the same wait, two ticks later began at least
- * `lineTimeout` ago. Only the waits pay for it (two field writes each); bursts
- * answered from the buffer do not.
+ * `lineTimeout` and clock: the loop's progress marker is the number of its
+ * wait while a partial line is buffered in it, and NaN (not timed) otherwise,
+ * so a wait that holds a partial line for `lineTimeout` times out. Only the
+ * waits pay for it (two field writes each); bursts answered from the buffer
+ * do not.
  *
  * One imprecision: the reader does not say whether it is still discarding an
  * over-long line. The loop assumes so when the error left nothing buffered,
  * which is wrong only when that line's `\n` was the last byte received: then
  * a silence of `lineTimeout` after it closes the connection as a line unfinished.
  */
-export class LineLoop implements LineVisitor, LineConnection {
+export class LineLoop implements LineVisitor, LineConnection, Watched {
   readonly #reader: StreamReader;
   readonly #writer: LineWriter;
   #session: LineSession = {};
@@ -90,9 +100,11 @@ export class LineLoop implements LineVisitor, LineConnection {
   #wait = 0;
   #waiting = false;
   #discarding = false;
-  #seenWait = -1;
-  #ticks = 0;
   #timedOut = false;
+  /** @internal The sweeper's bookkeeping. */
+  [kSeen] = 0;
+  /** @internal The sweeper's bookkeeping. */
+  [kSeenAt] = 0;
 
   /** `options` are already checked by serveLines. */
   constructor(reader: StreamReader, writer: LineWriter, options: ServeLinesOptions) {
@@ -238,28 +250,27 @@ export class LineLoop implements LineVisitor, LineConnection {
     return this.#batchBytes < BATCH_BYTES && this.#pending === undefined && !this.#closing;
   }
 
-  /** The slowloris guard's tick; see the class comment. */
-  sweep(): void {
-    if (this.#waiting && (this.#discarding || this.#reader.bufferedSize > 0)) {
-      if (this.#seenWait !== this.#wait) {
-        this.#seenWait = this.#wait;
-        this.#ticks = 0;
-      } else if (++this.#ticks >= 2) {
-        const timeout = seconds(this.#options.lineTimeout ?? 0);
-        const message = `Connection closed: line not completed within ${timeout} s`;
-        this.#timedOut = true;
-        this.#reader.setException(new TimeoutError(message));
-      }
-    } else {
-      this.#seenWait = -1;
-    }
+  /** @internal The slowloris guard's progress marker; see the class comment. */
+  [kProgress](): number {
+    return this.#waiting && (this.#discarding || this.#reader.bufferedSize > 0)
+      ? this.#wait
+      : Number.NaN;
+  }
+
+  /** @internal The slowloris guard: a line outlived lineTimeout. */
+  [kExpire](): void {
+    this.#sweeper = undefined;
+    const timeout = seconds(this.#options.lineTimeout ?? 0);
+    const message = `Connection closed: line not completed within ${timeout} s`;
+    this.#timedOut = true;
+    this.#reader.setException(new TimeoutError(message));
   }
 
   #beginWait(): void {
     const lineTimeout = this.#options.lineTimeout ?? 0;
     if (lineTimeout === 0) return;
     if (this.#sweeper === undefined) {
-      this.#sweeper = lineSweepers.get(Math.ceil(lineTimeout / 2));
+      this.#sweeper = lineSweepers.get(lineTimeout, this.#options.clock ?? systemClock);
       this.#sweeper.add(this);
     }
     this.#wait++;

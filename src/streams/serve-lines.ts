@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Clock } from "../protocols/clock.js";
 import { MAX_TIMEOUT_MS } from "../protocols/sweeper.js";
 import type { ConnectionLogger } from "./connection-logger.js";
 import { LineLoop, type LineWriter } from "./line-loop.js";
@@ -25,13 +26,16 @@ export interface ServeLinesOptions {
    * their `\n`, or the rest of an over-long line being discarded), it must
    * end within this time, or the session's `onLineTimeout` reply is sent and
    * the handler rejects with a `TimeoutError` (`Connection closed: line not
-   * completed within N s`), so the connection is closed. Checked every
-   * `lineTimeout / 2` ms, so the connection goes between `lineTimeout` and
-   * 1.5 × `lineTimeout` after the line's first byte. Silence between lines is
-   * not measured (that is the server's `idleTimeout`). An integer from 0 to
-   * 2³¹ − 1. Default 0: no limit.
+   * completed within N s`), so the connection is closed: no earlier than
+   * `lineTimeout` and no later than `lineTimeout + max(lineTimeout / 10, 50 ms)`
+   * after the line's first byte (or, for a line begun before the loop waited
+   * for it, after the wait began). Silence between lines is not measured (that
+   * is the server's `idleTimeout`). An integer from 0 to 2³¹ − 1. Default 0:
+   * no limit.
    */
   lineTimeout?: number;
+  /** The clock of `lineTimeout`. For tests: a virtual clock drives every timeout. Default `systemClock`. */
+  clock?: Clock;
   /**
    * Graceful shutdown: once aborted, the lines already buffered are answered,
    * then the loop stops waiting for more and the handler resolves with `"shutdown"`.
@@ -117,7 +121,7 @@ export function serveLines(
 }
 
 function resolveOptions(options: ServeLinesOptions): ServeLinesOptions {
-  const { maxLine, lineTimeout = 0, signal, logger } = options;
+  const { maxLine, lineTimeout = 0, signal, logger, clock } = options;
   if (maxLine !== undefined) {
     if (typeof maxLine !== "number") {
       throw new TypeError(`Invalid maxLine: expected a number, got ${typeof maxLine}`);
@@ -137,6 +141,9 @@ function resolveOptions(options: ServeLinesOptions): ServeLinesOptions {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError("Invalid signal: expected an AbortSignal");
   }
+  if (clock !== undefined && typeof clock?.schedule !== "function") {
+    throw new TypeError("Invalid clock: expected a Clock (now, schedule, cancel)");
+  }
   if (logger !== undefined) {
     for (const level of ["debug", "info", "warn", "error"] as const) {
       if (typeof logger?.[level] !== "function") {
@@ -145,5 +152,5 @@ function resolveOptions(options: ServeLinesOptions): ServeLinesOptions {
     }
   }
   // One frozen object for every connection: the loop passes it to readLine for its signal.
-  return Object.freeze({ maxLine, lineTimeout, signal, logger });
+  return Object.freeze({ maxLine, lineTimeout, signal, logger, clock });
 }

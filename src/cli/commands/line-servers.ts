@@ -50,8 +50,8 @@ export const LINE_SERVER_HELP = `${serverFlagsHelp("localhost", LINE_SERVER_PORT
                       the connection gets 'ERROR. Line not completed within SECS s\\r\\n'
                       and is closed, logged at info level (default
                       ${DEFAULT_LINE_TIMEOUT_SECONDS}; 0: never): a client trickling bytes cannot hold a
-                      connection. Checked every SECS/2 seconds, so the close
-                      comes between SECS and 1.5 x SECS after the line's first byte
+                      connection. The close comes between SECS and
+                      SECS + max(SECS/10, 0.05) seconds after the line's first byte
 ${SERVER_LIMITS_HELP}`;
 
 /** The notes both line servers' `--help` end with. */
