@@ -1,8 +1,18 @@
-import type { Socket } from "node:net";
-import type { TLSSocket } from "node:tls";
-import { ConnectionClosedError, normalizeSocketError, TimeoutError } from "../errors.js";
+import type { CipherNameAndProtocol, PeerCertificate } from "node:tls";
+import {
+  ConnectionClosedError,
+  InvalidStateError,
+  normalizeSocketError,
+  TimeoutError,
+} from "../errors.js";
+import {
+  captureConnectionInfo,
+  type ConnectionInfo,
+  type SocketAddress,
+} from "./connection-info.js";
 import type { Protocol } from "./protocol.js";
 import { type Sweeper, SweeperPool } from "./sweeper.js";
+import type { TransportStream } from "./transport-stream.js";
 
 /** High and low water marks of a transport's write buffer, in bytes. */
 export interface WriteBufferLimits {
@@ -12,12 +22,24 @@ export interface WriteBufferLimits {
   low?: number;
 }
 
-/** The address of one end of a TCP connection, as Node reports it. */
-export interface SocketAddress {
-  address: string;
-  port: number;
-  family: string;
+/** What {@link Transport.getExtraInfo} answers for each of asyncio's names. */
+export interface ExtraInfo {
+  /** The remote end: see {@link ConnectionInfo}. */
+  peername: SocketAddress | string;
+  /** The local end: see {@link ConnectionInfo}. */
+  sockname: SocketAddress | string;
+  /** The stream the transport drives (a `net.Socket` or `tls.TLSSocket` for a server or client). */
+  socket: TransportStream;
+  /** TLS only: the peer's certificate. */
+  peercert: PeerCertificate;
+  /** TLS only: the negotiated cipher. */
+  cipher: CipherNameAndProtocol;
 }
+
+/** The type of `getExtraInfo(name, fallback)`: typed for the names of {@link ExtraInfo}, `unknown` otherwise. */
+export type ExtraInfoValue<K extends string, F> = K extends keyof ExtraInfo
+  ? ExtraInfo[K] | F
+  : unknown;
 
 /** Options of a Transport, given by the server or client that creates it. */
 export interface TransportOptions {
@@ -37,18 +59,12 @@ export interface TransportOptions {
   onProtocolError?: (error: Error, transport: Transport) => void;
   /** Called once, after `connectionLost`. */
   onLost?: (transport: Transport) => void;
-  /**
-   * What `getExtraInfo` reports as `peername` / `sockname` when the socket
-   * cannot tell, as on a Unix socket: a server gives its path as `sockname`, a
-   * client the path it connected to as `peername`; the unnamed end is `""`.
-   */
-  names?: { peername?: string; sockname?: string };
 }
 
 const DEFAULT_HIGH = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 const kTransport: unique symbol = Symbol("asyncnet.transport");
-type TransportSocket = Socket & { [kTransport]: Transport };
+type TransportSocket = TransportStream & { [kTransport]: Transport };
 /** How long `close()` waits for the peer's EOF after sending its own, in ms. */
 export const LINGER_MS = 2000;
 
@@ -78,7 +94,8 @@ export function resolveWriteBufferLimits(limits: WriteBufferLimits = {}): {
 
 /**
  * A connection's byte pipe, asyncio's `Transport` over a `node:net` or
- * `node:tls` socket. It owns the socket and drives one {@link Protocol}.
+ * `node:tls` socket, or any stream that behaves like one (see
+ * {@link TransportStream}). It owns the stream and drives one {@link Protocol}.
  *
  * Writes never block and never fail synchronously because of the peer: they
  * are buffered, and the protocol is told through `pauseWriting` /
@@ -88,8 +105,9 @@ export function resolveWriteBufferLimits(limits: WriteBufferLimits = {}): {
  * `writeEof()` throw, because they are.
  */
 export class Transport {
-  readonly #socket: Socket;
+  readonly #socket: TransportStream;
   readonly #protocol: Protocol;
+  readonly #info: ConnectionInfo;
   readonly #secure: boolean;
   // The options as given: a server passes one object for all its connections.
   readonly #options: TransportOptions;
@@ -112,11 +130,26 @@ export class Transport {
   // refreshed on every read and write (which showed in the echo profiles).
   static readonly #idleSweepers = new SweeperPool<Transport>((transport) => transport.#checkIdle());
 
-  /** Takes over `socket`, which must be connected, and calls `protocol.connectionMade`. */
-  constructor(socket: Socket, protocol: Protocol, options: TransportOptions = {}) {
+  /**
+   * Takes over `socket`, which must be connected, and calls
+   * `protocol.connectionMade`.
+   *
+   * `info` is the connection's facts for {@link Transport.info} and
+   * `getExtraInfo`; by default they are read from `socket` now (its addresses
+   * and TLS state). A server passes its own (with the Unix path it listens on,
+   * or facts a front-door layer learnt), and so may a caller whose stream is
+   * not a socket.
+   */
+  constructor(
+    socket: TransportStream,
+    protocol: Protocol,
+    options: TransportOptions = {},
+    info: ConnectionInfo = captureConnectionInfo(socket),
+  ) {
     this.#socket = socket;
     this.#protocol = protocol;
-    this.#secure = "encrypted" in socket && (socket as TLSSocket).encrypted === true;
+    this.#info = info;
+    this.#secure = socket.encrypted === true;
     this.#options = options;
     ({ high: this.#high, low: this.#low } = resolveWriteBufferLimits(options.writeBufferLimits));
 
@@ -178,10 +211,12 @@ export class Transport {
   /**
    * Sends EOF (a TCP half-close) after the buffered data. Reading goes on.
    * Does nothing if EOF was already written or the transport is closing.
-   * @throws {Error} on a TLS transport, which cannot half-close (see `canWriteEof`).
+   * @throws {InvalidStateError} on a TLS transport, which cannot half-close (see `canWriteEof`).
    */
   writeEof(): void {
-    if (!this.canWriteEof()) throw new Error("Cannot write EOF: TLS transports cannot half-close");
+    if (!this.canWriteEof()) {
+      throw new InvalidStateError("Cannot write EOF: TLS transports cannot half-close");
+    }
     if (this.#eofWritten || this.#closing) return;
     this.#eofWritten = true;
     this.#socket.end();
@@ -226,9 +261,6 @@ export class Transport {
   abort(error?: Error): void {
     this.#closing = true;
     if (error !== undefined && this.#error === undefined) this.#error = error;
-    // Node forgets the peer's address once the socket is destroyed unless it was read
-    // before: read it now, so that whoever reports this abort can say who it was.
-    void this.#socket.remotePort;
     this.#socket.destroy();
   }
 
@@ -282,33 +314,38 @@ export class Transport {
   }
 
   /**
-   * Information about the connection, by asyncio's names:
-   * `peername` and `sockname` (a {@link SocketAddress}, or the path for a Unix
-   * socket), `socket` (the Node socket), `peercert` and `cipher` (TLS only).
-   * Returns `fallback` for an unknown name or one that does not apply.
+   * The connection's facts, taken once when it started (see
+   * {@link ConnectionInfo}); still there after the socket is gone.
    */
-  getExtraInfo(name: string, fallback?: unknown): unknown {
-    const socket = this.#socket;
+  get info(): ConnectionInfo {
+    return this.#info;
+  }
+
+  /**
+   * Information about the connection, by asyncio's names, read from
+   * {@link Transport.info} (so it answers after the socket is gone too):
+   * `peername` and `sockname` (a {@link SocketAddress}, or the path for a Unix
+   * socket), `socket` (the stream), `peercert` and `cipher` (TLS only).
+   * Returns `fallback` (default `undefined`) for an unknown name or one that
+   * does not apply.
+   */
+  getExtraInfo<K extends string, F = undefined>(name: K, fallback?: F): ExtraInfoValue<K, F> {
+    return this.#extraInfo(name, fallback) as ExtraInfoValue<K, F>;
+  }
+
+  #extraInfo(name: string, fallback: unknown): unknown {
+    const info = this.#info;
     switch (name) {
       case "peername":
-        if (socket.remotePort === undefined) {
-          return socket.remoteAddress ?? this.#options.names?.peername ?? fallback;
-        }
-        return {
-          address: socket.remoteAddress,
-          port: socket.remotePort,
-          family: socket.remoteFamily,
-        };
-      case "sockname": {
-        const local = socket.address();
-        return "port" in local ? local : (this.#options.names?.sockname ?? fallback);
-      }
+        return info.peername ?? fallback;
+      case "sockname":
+        return info.sockname ?? fallback;
       case "socket":
-        return socket;
+        return this.#socket;
       case "peercert":
-        return this.#secure ? (socket as TLSSocket).getPeerCertificate() : fallback;
+        return info.tls?.peerCertificate ?? fallback;
       case "cipher":
-        return this.#secure ? (socket as TLSSocket).getCipher() : fallback;
+        return info.tls?.cipher ?? fallback;
       default:
         return fallback;
     }

@@ -1,4 +1,4 @@
-import { ConnectionClosedError } from "../errors.js";
+import { ConnectionClosedError, InvalidStateError } from "../errors.js";
 import type { Protocol } from "../protocols/protocol.js";
 import type { Transport } from "../protocols/transport.js";
 import { StreamReader, type StreamReaderOptions } from "./stream-reader.js";
@@ -27,9 +27,14 @@ export class StreamProtocol implements Protocol {
     this.#onConnected = onConnected;
   }
 
-  /** The writer, available once connected. */
+  /**
+   * The writer, available once connected.
+   * @throws {InvalidStateError} before `connectionMade`.
+   */
   get writer(): StreamWriter {
-    if (this.#writer === undefined) throw new Error("Cannot get writer: not connected yet");
+    if (this.#writer === undefined) {
+      throw new InvalidStateError("Cannot get writer: not connected yet");
+    }
     return this.#writer;
   }
 

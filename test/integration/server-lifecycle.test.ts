@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type net from "node:net";
 import { describe, test } from "node:test";
-import type { Server } from "../../src/server.js";
+import type { Server } from "../../src/protocols/server.js";
 import { openConnection } from "../../src/streams/open-connection.js";
 import { startServer } from "../../src/streams/start-server.js";
 import type { StreamReader } from "../../src/streams/stream-reader.js";
