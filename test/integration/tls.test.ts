@@ -68,6 +68,8 @@ describe("TLS", () => {
     assert.match(cipher.version, /^TLSv1\.[23]$/);
     assert.equal(writer.canWriteEof(), false);
     assert.throws(() => writer.writeEof(), {
+      name: "InvalidStateError",
+      code: "ERR_INVALID_STATE",
       message: "Cannot write EOF: TLS transports cannot half-close",
     });
     writer.write("ping\n");
