@@ -25,18 +25,20 @@ export {
 } from "./protocols/create-connection.js";
 export { createServer, createUnixServer } from "./protocols/create-server.js";
 export type { AdmissionLimits, DropReason } from "./protocols/admission.js";
-export type { ConnectionInfo, SocketAddress, TlsInfo } from "./protocols/connection-info.js";
+export type {
+  ConnectionInfo,
+  ExtraInfo,
+  ExtraInfoValue,
+  SocketAddress,
+  TlsInfo,
+} from "./protocols/connection-info.js";
 export type { Protocol, ProtocolFactory } from "./protocols/protocol.js";
 export { Server } from "./protocols/server.js";
 export type { ListenTarget, ServerOptions } from "./protocols/server-options.js";
-export {
-  type ExtraInfo,
-  type ExtraInfoValue,
-  Transport,
-  type WriteBufferLimits,
-} from "./protocols/transport.js";
+export { Transport } from "./protocols/transport.js";
 export type { TransportStream } from "./protocols/transport-stream.js";
 export { MAX_UNIX_PATH_BYTES } from "./protocols/unix-socket.js";
+export type { WriteBufferLimits } from "./protocols/write-buffer-limits.js";
 export {
   type OpenConnectionOptions,
   openConnection,

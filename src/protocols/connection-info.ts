@@ -7,6 +7,7 @@
  */
 
 import type { CipherNameAndProtocol, PeerCertificate } from "node:tls";
+import type { TransportStream } from "./transport-stream.js";
 
 /** The address of one end of a TCP connection, as Node reports it. */
 export interface SocketAddress {
@@ -123,3 +124,22 @@ function address(host: string, port: number, family: string): SocketAddress {
 export function peerKey(info: ConnectionInfo): string | undefined {
   return typeof info.peername === "object" ? info.peername.address : undefined;
 }
+
+/** What `Transport.getExtraInfo` answers for each of asyncio's names. */
+export interface ExtraInfo {
+  /** The remote end: see {@link ConnectionInfo}. */
+  peername: SocketAddress | string;
+  /** The local end: see {@link ConnectionInfo}. */
+  sockname: SocketAddress | string;
+  /** The stream the transport drives (a `net.Socket` or `tls.TLSSocket` for a server or client). */
+  socket: TransportStream;
+  /** TLS only: the peer's certificate. */
+  peercert: PeerCertificate;
+  /** TLS only: the negotiated cipher. */
+  cipher: CipherNameAndProtocol;
+}
+
+/** The type of `getExtraInfo(name, fallback)`: typed for the names of {@link ExtraInfo}, `unknown` otherwise. */
+export type ExtraInfoValue<K extends string, F> = K extends keyof ExtraInfo
+  ? ExtraInfo[K] | F
+  : unknown;

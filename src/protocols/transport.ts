@@ -1,4 +1,3 @@
-import type { CipherNameAndProtocol, PeerCertificate } from "node:tls";
 import {
   ConnectionClosedError,
   InvalidStateError,
@@ -8,38 +7,16 @@ import {
 import {
   captureConnectionInfo,
   type ConnectionInfo,
-  type SocketAddress,
+  type ExtraInfoValue,
 } from "./connection-info.js";
 import type { Protocol } from "./protocol.js";
 import { type Sweeper, SweeperPool } from "./sweeper.js";
 import type { TransportStream } from "./transport-stream.js";
+import { resolveWriteBufferLimits, type WriteBufferLimits } from "./write-buffer-limits.js";
 
-/** High and low water marks of a transport's write buffer, in bytes. */
-export interface WriteBufferLimits {
-  /** Above this many buffered bytes the protocol's `pauseWriting()` is called. Default 64 KiB, or 4 × `low`. */
-  high?: number;
-  /** At or below this many buffered bytes `resumeWriting()` is called. Default `high / 4`. */
-  low?: number;
-}
-
-/** What {@link Transport.getExtraInfo} answers for each of asyncio's names. */
-export interface ExtraInfo {
-  /** The remote end: see {@link ConnectionInfo}. */
-  peername: SocketAddress | string;
-  /** The local end: see {@link ConnectionInfo}. */
-  sockname: SocketAddress | string;
-  /** The stream the transport drives (a `net.Socket` or `tls.TLSSocket` for a server or client). */
-  socket: TransportStream;
-  /** TLS only: the peer's certificate. */
-  peercert: PeerCertificate;
-  /** TLS only: the negotiated cipher. */
-  cipher: CipherNameAndProtocol;
-}
-
-/** The type of `getExtraInfo(name, fallback)`: typed for the names of {@link ExtraInfo}, `unknown` otherwise. */
-export type ExtraInfoValue<K extends string, F> = K extends keyof ExtraInfo
-  ? ExtraInfo[K] | F
-  : unknown;
+// Kept importable from here, where they were first.
+export { resolveWriteBufferLimits, type WriteBufferLimits } from "./write-buffer-limits.js";
+export type { ExtraInfo, ExtraInfoValue } from "./connection-info.js";
 
 /** Options of a Transport, given by the server or client that creates it. */
 export interface TransportOptions {
@@ -61,36 +38,11 @@ export interface TransportOptions {
   onLost?: (transport: Transport) => void;
 }
 
-const DEFAULT_HIGH = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 const kTransport: unique symbol = Symbol("asyncnet.transport");
 type TransportSocket = TransportStream & { [kTransport]: Transport };
 /** How long `close()` waits for the peer's EOF after sending its own, in ms. */
 export const LINGER_MS = 2000;
-
-/** Resolves asyncio's defaults: only `high` → `low = high / 4`; only `low` → `high = 4 × low`. */
-export function resolveWriteBufferLimits(limits: WriteBufferLimits = {}): {
-  high: number;
-  low: number;
-} {
-  const { high: h, low: l } = limits;
-  for (const [name, value] of [
-    ["high", h],
-    ["low", l],
-  ] as const) {
-    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-      throw new RangeError(
-        `Invalid write buffer limit: ${name} must be an integer >= 0, got ${value}`,
-      );
-    }
-  }
-  const high = h ?? (l === undefined ? DEFAULT_HIGH : 4 * l);
-  const low = l ?? Math.floor(high / 4);
-  if (low > high) {
-    throw new RangeError(`Invalid write buffer limits: low (${low}) is above high (${high})`);
-  }
-  return { high, low };
-}
 
 /**
  * A connection's byte pipe, asyncio's `Transport` over a `node:net` or
@@ -324,7 +276,7 @@ export class Transport {
   /**
    * Information about the connection, by asyncio's names, read from
    * {@link Transport.info} (so it answers after the socket is gone too):
-   * `peername` and `sockname` (a {@link SocketAddress}, or the path for a Unix
+   * `peername` and `sockname` (a `SocketAddress`, or the path for a Unix
    * socket), `socket` (the stream), `peercert` and `cipher` (TLS only).
    * Returns `fallback` (default `undefined`) for an unknown name or one that
    * does not apply.
