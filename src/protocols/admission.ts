@@ -30,7 +30,8 @@ export interface AdmissionLimits {
  * Two steps, each balanced by its release:
  * - {@link admit} at the door (after accept, or after a front-door layer has
  *   learnt the real peer) counts the connection as open until
- *   {@link release}, which the owner calls once when it closes, served or not;
+ *   {@link release}, which the owner calls once when it closes, served or not
+ *   (only while {@link countsOpen});
  * - {@link claimSession} when it is ready to be served: it starts now, or it
  *   waits in the queue; {@link endSession} when a served one ends hands its
  *   session to the next waiting one that is still there.
@@ -59,6 +60,7 @@ export class Admission<T> {
    */
   admit(peer: string | undefined): DropReason | undefined {
     const { maxConnections, maxConnectionsPerPeer } = this.#limits;
+    if (!this.countsOpen) return undefined;
     if (maxConnections !== undefined && this.#open >= maxConnections) return "maxConnections";
     if (maxConnectionsPerPeer !== undefined && peer !== undefined) {
       const count = this.#perPeer.get(peer) ?? 0;
@@ -69,12 +71,26 @@ export class Admission<T> {
     return undefined;
   }
 
+  /**
+   * Whether admitted connections are counted at all (`maxConnections` or
+   * `maxConnectionsPerPeer` is set): when not, `admit` lets everything in and
+   * no `release` is needed, so the owner need not watch for each close.
+   */
+  get countsOpen(): boolean {
+    return (
+      this.#limits.maxConnections !== undefined || this.#limits.maxConnectionsPerPeer !== undefined
+    );
+  }
+
   /** Whether {@link release} needs the peer (a per-peer limit is set). */
   get countsPeers(): boolean {
     return this.#limits.maxConnectionsPerPeer !== undefined;
   }
 
-  /** An admitted connection closed: it no longer counts. Call once per successful `admit`. */
+  /**
+   * An admitted connection closed: it no longer counts. Call once per
+   * successful `admit` while {@link countsOpen}.
+   */
   release(peer: string | undefined): void {
     this.#open--;
     if (peer === undefined || !this.countsPeers) return;
@@ -124,7 +140,10 @@ export class Admission<T> {
     return this.#queue.splice(0);
   }
 
-  /** Connections admitted and not yet released (served, waiting, or in a TLS handshake). */
+  /**
+   * Connections admitted and not yet released (served, waiting, or in a TLS
+   * handshake); 0 when not {@link countsOpen}.
+   */
   get open(): number {
     return this.#open;
   }

@@ -123,9 +123,10 @@ export class Server implements AsyncDisposable {
     }
     // Every admitted socket counts until it closes, served or waiting or (over TLS)
     // still in its handshake: a client that never says hello holds a descriptor too.
+    // Without a limit to count for, no listener: it would be a cost on every connection.
     if (this.#admission.countsPeers && peer !== undefined) {
       socket.once("close", () => this.#admission.release(peer));
-    } else {
+    } else if (this.#admission.countsOpen) {
       socket.once("close", this.#releaseAnonymous);
     }
     if (this.#options.noDelay !== false) socket.setNoDelay(true);

@@ -18,13 +18,15 @@ describe("Admission", () => {
       assert.equal(door.admit("10.0.0.1"), undefined);
       assert.equal(door.claimSession({ name: `c${i}` }), true);
     }
-    assert.equal(door.open, 100);
+    assert.equal(door.countsOpen, false, "no limit needs the count, so none is kept");
+    assert.equal(door.open, 0);
     assert.equal(door.active, 100);
     assert.equal(door.waiting, 0);
   });
 
   test("maxConnections refuses while that many are open, and a release makes room", () => {
     const door = admission({ maxConnections: 2 });
+    assert.equal(door.countsOpen, true);
     assert.equal(door.admit("a"), undefined);
     assert.equal(door.admit(undefined), undefined);
     assert.equal(door.admit("b"), "maxConnections");
