@@ -26,9 +26,21 @@ export {
 export { createServer, createUnixServer } from "./protocols/create-server.js";
 export { type Clock, type ClockTimer, systemClock } from "./protocols/clock.js";
 export { DEFAULT_SHUTDOWN_GRACE_MS, type ShutdownOptions } from "./protocols/graceful-shutdown.js";
+export type { AdmissionLimits, DropReason } from "./protocols/admission.js";
+export type {
+  ConnectionInfo,
+  ExtraInfo,
+  ExtraInfoValue,
+  SocketAddress,
+  TlsInfo,
+} from "./protocols/connection-info.js";
 export type { Protocol, ProtocolFactory } from "./protocols/protocol.js";
-export { type SocketAddress, Transport, type WriteBufferLimits } from "./protocols/transport.js";
-export { type ListenTarget, Server, type ServerOptions } from "./server.js";
+export { Server } from "./protocols/server.js";
+export type { ListenTarget, ServerOptions } from "./protocols/server-options.js";
+export { Transport } from "./protocols/transport.js";
+export type { TransportStream } from "./protocols/transport-stream.js";
+export { MAX_UNIX_PATH_BYTES } from "./protocols/unix-socket.js";
+export type { WriteBufferLimits } from "./protocols/write-buffer-limits.js";
 export {
   type OpenConnectionOptions,
   openConnection,

@@ -8,6 +8,7 @@
 import { ConnectionClosedError, ConnectionResetError, TimeoutError } from "../errors.js";
 import type { StreamWriter } from "../streams/stream-writer.js";
 import type { Logger } from "./logger.js";
+import type { HasExtraInfo } from "./peer.js";
 
 /** Options every server app takes. */
 export interface AppOptions {
@@ -29,11 +30,12 @@ export interface AppOptions {
   signal?: AbortSignal;
 }
 
-/** The part of a {@link StreamWriter} the apps use. */
+/** The part of a {@link StreamWriter} the apps use (its `getExtraInfo` untyped, so a fake can stand in). */
 export type AppWriter = Pick<
   StreamWriter,
-  "write" | "writeLines" | "drain" | "needsDrain" | "getExtraInfo" | "canWriteEof" | "writeEof"
->;
+  "write" | "writeLines" | "drain" | "needsDrain" | "canWriteEof" | "writeEof"
+> &
+  HasExtraInfo;
 
 /** Whether `error` is `signal`'s abort (a shutdown), not a failure. */
 export function isShutdown(error: unknown, signal: AbortSignal | undefined): boolean {

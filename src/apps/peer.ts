@@ -14,12 +14,19 @@ export interface Peer {
   family?: string;
 }
 
-/** Anything that answers `getExtraInfo("peername")`: a StreamWriter or a Transport. */
+/**
+ * Anything that answers `getExtraInfo("peername")`: a StreamWriter or a
+ * Transport, which answer from the connection's `ConnectionInfo`, taken when
+ * it started (so the peer is still known after the socket is gone).
+ */
 export interface HasExtraInfo {
   getExtraInfo(name: string, fallback?: unknown): unknown;
 }
 
-/** The peer of a connection, or `{ address: "?" }` when the socket no longer knows it. */
+/**
+ * The peer of a connection, or `{ address: "?" }` when it has none (a peer
+ * that reset before its address could be read, a stream that is not a socket).
+ */
 export function peerOf(connection: HasExtraInfo): Peer {
   const info = connection.getExtraInfo("peername");
   if (typeof info === "string") return { address: info };

@@ -11,7 +11,7 @@ import type { Logger } from "../apps/logger.js";
 import { peerLoggerName, peerOf } from "../apps/peer.js";
 
 import type { Transport } from "../protocols/transport.js";
-import type { Server } from "../server.js";
+import type { Server } from "../protocols/server.js";
 import type { CommandContext } from "./command.js";
 import type { DropReporter } from "./drop-reporter.js";
 

@@ -7,7 +7,7 @@
 
 import { readFileSync } from "node:fs";
 import type { Logger } from "../apps/logger.js";
-import type { ServerOptions } from "../server.js";
+import type { ServerOptions } from "../protocols/server.js";
 import { parseLimit, parseSeconds } from "./args.js";
 import { DropReporter } from "./drop-reporter.js";
 

@@ -1,11 +1,13 @@
 import net from "node:net";
 import tls from "node:tls";
 import { abortReason, TimeoutError } from "../errors.js";
+import { captureConnectionInfo } from "./connection-info.js";
 import { validatePort } from "./create-server.js";
 import type { Protocol, ProtocolFactory } from "./protocol.js";
 import { resolveWriteBufferLimits, Transport, type WriteBufferLimits } from "./transport.js";
 import { type Clock, type ClockTimer, systemClock } from "./clock.js";
 import { MAX_TIMEOUT_MS } from "./sweeper.js";
+import { validateUnixPath } from "./unix-socket.js";
 
 /** Options of {@link createConnection} and `openConnection`. Every field is optional. */
 export interface ConnectionOptions {
@@ -55,13 +57,18 @@ export async function createConnection<P extends Protocol>(
   return connect(protocolFactory, { host, port }, options);
 }
 
-/** As {@link createConnection}, to a Unix socket at `path`. */
+/**
+ * As {@link createConnection}, to a Unix socket at `path`. The transport's
+ * `peername` is `path`, its `sockname` `""`.
+ * @throws {RangeError} when `path` is longer than the platform allows (107
+ *   bytes of UTF-8 on Linux), before any socket opens.
+ */
 export async function createUnixConnection<P extends Protocol>(
   protocolFactory: ProtocolFactory<P>,
   path: string,
   options: ConnectionOptions = {},
 ): Promise<[Transport, P]> {
-  return connect(protocolFactory, { path }, options);
+  return connect(protocolFactory, { path: validateUnixPath(path) }, options);
 }
 
 type Target = { host: string; port: number } | { path: string };
@@ -86,12 +93,17 @@ async function connect<P extends Protocol>(
   }
   const socket = await connectSocket(target, options);
   const protocol = protocolFactory();
-  const transport = new Transport(socket, protocol, {
-    writeBufferLimits: options.writeBufferLimits,
-    idleTimeout: options.idleTimeout,
-    clock: options.clock,
-    names: "path" in target ? { peername: target.path, sockname: "" } : undefined,
-  });
+  const names = "path" in target ? { peername: target.path, sockname: "" } : undefined;
+  const transport = new Transport(
+    socket,
+    protocol,
+    {
+      writeBufferLimits: options.writeBufferLimits,
+      idleTimeout: options.idleTimeout,
+      clock: options.clock,
+    },
+    captureConnectionInfo(socket, names),
+  );
   return [transport, protocol];
 }
 

@@ -1,5 +1,6 @@
-import { type ListenTarget, Server, type ServerOptions } from "../server.js";
 import type { ProtocolFactory } from "./protocol.js";
+import { Server } from "./server.js";
+import type { ListenTarget, ServerOptions } from "./server-options.js";
 
 /**
  * Starts a server that gives each connection a new Protocol from `protocolFactory`,
@@ -19,7 +20,15 @@ export async function createServer(
   return listen(protocolFactory, { host, port: validatePort(port) }, options);
 }
 
-/** As {@link createServer}, on a Unix socket at `path`; the file is removed on `close()`. */
+/**
+ * As {@link createServer}, on a Unix socket at `path`. A socket file left there
+ * by a server that died is replaced; any other file makes the listen fail
+ * (EADDRINUSE). `close()` removes the file, if it is still the one this server
+ * made.
+ * @throws {RangeError} when `path` is longer than the platform allows (107
+ *   bytes of UTF-8 on Linux), before any socket opens.
+ * @throws {Error} with code `ENOENT` when its directory does not exist.
+ */
 export async function createUnixServer(
   protocolFactory: ProtocolFactory,
   path: string,

@@ -1,7 +1,15 @@
-import type { Socket } from "node:net";
-import type { TLSSocket } from "node:tls";
-import { ConnectionClosedError, normalizeSocketError, TimeoutError } from "../errors.js";
+import {
+  ConnectionClosedError,
+  InvalidStateError,
+  normalizeSocketError,
+  TimeoutError,
+} from "../errors.js";
 import { type Clock, systemClock } from "./clock.js";
+import {
+  captureConnectionInfo,
+  type ConnectionInfo,
+  type ExtraInfoValue,
+} from "./connection-info.js";
 import type { Protocol } from "./protocol.js";
 import {
   kExpire,
@@ -12,21 +20,12 @@ import {
   SweeperPool,
   type Watched,
 } from "./sweeper.js";
+import type { TransportStream } from "./transport-stream.js";
+import { resolveWriteBufferLimits, type WriteBufferLimits } from "./write-buffer-limits.js";
 
-/** High and low water marks of a transport's write buffer, in bytes. */
-export interface WriteBufferLimits {
-  /** Above this many buffered bytes the protocol's `pauseWriting()` is called. Default 64 KiB, or 4 × `low`. */
-  high?: number;
-  /** At or below this many buffered bytes `resumeWriting()` is called. Default `high / 4`. */
-  low?: number;
-}
-
-/** The address of one end of a TCP connection, as Node reports it. */
-export interface SocketAddress {
-  address: string;
-  port: number;
-  family: string;
-}
+// Kept importable from here, where they were first.
+export { resolveWriteBufferLimits, type WriteBufferLimits } from "./write-buffer-limits.js";
+export type { ExtraInfo, ExtraInfoValue } from "./connection-info.js";
 
 /** Options of a Transport, given by the server or client that creates it. */
 export interface TransportOptions {
@@ -50,48 +49,18 @@ export interface TransportOptions {
   onProtocolError?: (error: Error, transport: Transport) => void;
   /** Called once, after `connectionLost`. */
   onLost?: (transport: Transport) => void;
-  /**
-   * What `getExtraInfo` reports as `peername` / `sockname` when the socket
-   * cannot tell, as on a Unix socket: a server gives its path as `sockname`, a
-   * client the path it connected to as `peername`; the unnamed end is `""`.
-   */
-  names?: { peername?: string; sockname?: string };
 }
 
-const DEFAULT_HIGH = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 const kTransport: unique symbol = Symbol("asyncnet.transport");
-type TransportSocket = Socket & { [kTransport]: Transport };
+type TransportSocket = TransportStream & { [kTransport]: Transport };
 /** How long `close()` waits for the peer's EOF after sending its own, in ms. */
 export const LINGER_MS = 2000;
 
-/** Resolves asyncio's defaults: only `high` → `low = high / 4`; only `low` → `high = 4 × low`. */
-export function resolveWriteBufferLimits(limits: WriteBufferLimits = {}): {
-  high: number;
-  low: number;
-} {
-  const { high: h, low: l } = limits;
-  for (const [name, value] of [
-    ["high", h],
-    ["low", l],
-  ] as const) {
-    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-      throw new RangeError(
-        `Invalid write buffer limit: ${name} must be an integer >= 0, got ${value}`,
-      );
-    }
-  }
-  const high = h ?? (l === undefined ? DEFAULT_HIGH : 4 * l);
-  const low = l ?? Math.floor(high / 4);
-  if (low > high) {
-    throw new RangeError(`Invalid write buffer limits: low (${low}) is above high (${high})`);
-  }
-  return { high, low };
-}
-
 /**
  * A connection's byte pipe, asyncio's `Transport` over a `node:net` or
- * `node:tls` socket. It owns the socket and drives one {@link Protocol}.
+ * `node:tls` socket, or any stream that behaves like one (see
+ * {@link TransportStream}). It owns the stream and drives one {@link Protocol}.
  *
  * Writes never block and never fail synchronously because of the peer: they
  * are buffered, and the protocol is told through `pauseWriting` /
@@ -101,8 +70,9 @@ export function resolveWriteBufferLimits(limits: WriteBufferLimits = {}): {
  * `writeEof()` throw, because they are.
  */
 export class Transport implements Watched {
-  readonly #socket: Socket;
+  readonly #socket: TransportStream;
   readonly #protocol: Protocol;
+  readonly #info: ConnectionInfo;
   readonly #secure: boolean;
   // The options as given: a server passes one object for all its connections.
   readonly #options: TransportOptions;
@@ -128,11 +98,26 @@ export class Transport implements Watched {
   // refreshed on every read and write (which showed in the echo profiles).
   static readonly #idleSweepers = new SweeperPool<Transport>();
 
-  /** Takes over `socket`, which must be connected, and calls `protocol.connectionMade`. */
-  constructor(socket: Socket, protocol: Protocol, options: TransportOptions = {}) {
+  /**
+   * Takes over `socket`, which must be connected, and calls
+   * `protocol.connectionMade`.
+   *
+   * `info` is the connection's facts for {@link Transport.info} and
+   * `getExtraInfo`; by default they are read from `socket` now (its addresses
+   * and TLS state). A server passes its own (with the Unix path it listens on,
+   * or facts a front-door layer learnt), and so may a caller whose stream is
+   * not a socket.
+   */
+  constructor(
+    socket: TransportStream,
+    protocol: Protocol,
+    options: TransportOptions = {},
+    info: ConnectionInfo = captureConnectionInfo(socket),
+  ) {
     this.#socket = socket;
     this.#protocol = protocol;
-    this.#secure = "encrypted" in socket && (socket as TLSSocket).encrypted === true;
+    this.#info = info;
+    this.#secure = socket.encrypted === true;
     this.#options = options;
     ({ high: this.#high, low: this.#low } = resolveWriteBufferLimits(options.writeBufferLimits));
 
@@ -155,6 +140,11 @@ export class Transport implements Watched {
     } catch (error) {
       this.#protocolFailed(error);
     }
+  }
+
+  /** The clock of this connection's timers (the `clock` option, or {@link systemClock}). */
+  get clock(): Clock {
+    return this.#options.clock ?? systemClock;
   }
 
   /**
@@ -197,10 +187,12 @@ export class Transport implements Watched {
   /**
    * Sends EOF (a TCP half-close) after the buffered data. Reading goes on.
    * Does nothing if EOF was already written or the transport is closing.
-   * @throws {Error} on a TLS transport, which cannot half-close (see `canWriteEof`).
+   * @throws {InvalidStateError} on a TLS transport, which cannot half-close (see `canWriteEof`).
    */
   writeEof(): void {
-    if (!this.canWriteEof()) throw new Error("Cannot write EOF: TLS transports cannot half-close");
+    if (!this.canWriteEof()) {
+      throw new InvalidStateError("Cannot write EOF: TLS transports cannot half-close");
+    }
     if (this.#eofWritten || this.#closing) return;
     this.#eofWritten = true;
     this.#socket.end();
@@ -258,9 +250,6 @@ export class Transport implements Watched {
   abort(error?: Error): void {
     this.#closing = true;
     if (error !== undefined && this.#error === undefined) this.#error = error;
-    // Node forgets the peer's address once the socket is destroyed unless it was read
-    // before: read it now, so that whoever reports this abort can say who it was.
-    void this.#socket.remotePort;
     this.#socket.destroy();
   }
 
@@ -314,33 +303,38 @@ export class Transport implements Watched {
   }
 
   /**
-   * Information about the connection, by asyncio's names:
-   * `peername` and `sockname` (a {@link SocketAddress}, or the path for a Unix
-   * socket), `socket` (the Node socket), `peercert` and `cipher` (TLS only).
-   * Returns `fallback` for an unknown name or one that does not apply.
+   * The connection's facts, taken once when it started (see
+   * {@link ConnectionInfo}); still there after the socket is gone.
    */
-  getExtraInfo(name: string, fallback?: unknown): unknown {
-    const socket = this.#socket;
+  get info(): ConnectionInfo {
+    return this.#info;
+  }
+
+  /**
+   * Information about the connection, by asyncio's names, read from
+   * {@link Transport.info} (so it answers after the socket is gone too):
+   * `peername` and `sockname` (a `SocketAddress`, or the path for a Unix
+   * socket), `socket` (the stream), `peercert` and `cipher` (TLS only).
+   * Returns `fallback` (default `undefined`) for an unknown name or one that
+   * does not apply.
+   */
+  getExtraInfo<K extends string, F = undefined>(name: K, fallback?: F): ExtraInfoValue<K, F> {
+    return this.#extraInfo(name, fallback) as ExtraInfoValue<K, F>;
+  }
+
+  #extraInfo(name: string, fallback: unknown): unknown {
+    const info = this.#info;
     switch (name) {
       case "peername":
-        if (socket.remotePort === undefined) {
-          return socket.remoteAddress ?? this.#options.names?.peername ?? fallback;
-        }
-        return {
-          address: socket.remoteAddress,
-          port: socket.remotePort,
-          family: socket.remoteFamily,
-        };
-      case "sockname": {
-        const local = socket.address();
-        return "port" in local ? local : (this.#options.names?.sockname ?? fallback);
-      }
+        return info.peername ?? fallback;
+      case "sockname":
+        return info.sockname ?? fallback;
       case "socket":
-        return socket;
+        return this.#socket;
       case "peercert":
-        return this.#secure ? (socket as TLSSocket).getPeerCertificate() : fallback;
+        return info.tls?.peerCertificate ?? fallback;
       case "cipher":
-        return this.#secure ? (socket as TLSSocket).getCipher() : fallback;
+        return info.tls?.cipher ?? fallback;
       default:
         return fallback;
     }
@@ -450,7 +444,7 @@ interface StreamHandle {
  * to it. Over TLS the TCP handle is the TLS handle's `_parent`. Internal
  * fields, so guarded: without them only finished writes count.
  */
-function acceptedBytes(socket: Socket): number {
+function acceptedBytes(socket: TransportStream): number {
   let handle = (socket as unknown as { _handle?: StreamHandle | null })._handle;
   if (handle === null || handle === undefined) return 0;
   if (handle._parent !== undefined && handle._parent !== null) handle = handle._parent;

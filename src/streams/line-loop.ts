@@ -21,7 +21,7 @@ import {
   SweeperPool,
   type Watched,
 } from "../protocols/sweeper.js";
-import type { SocketAddress } from "../protocols/transport.js";
+import type { SocketAddress } from "../protocols/connection-info.js";
 import { type ConnectionLogger, silentLogger } from "./connection-logger.js";
 import type {
   LineConnection,
@@ -36,7 +36,10 @@ import type { LineVisitor, StreamReader } from "./stream-reader.js";
 import type { StreamWriter } from "./stream-writer.js";
 
 /** The part of a {@link StreamWriter} the loop uses (so a test can pass a fake). */
-export type LineWriter = Pick<StreamWriter, "write" | "drain" | "needsDrain" | "getExtraInfo">;
+export type LineWriter = Pick<StreamWriter, "write" | "drain" | "needsDrain"> & {
+  /** As `StreamWriter.getExtraInfo`, untyped so that a fake writer fits. */
+  getExtraInfo(name: string, fallback?: unknown): unknown;
+};
 
 const NEWLINE = 0x0a;
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SocketAddress } from "../protocols/transport.js";
+import type { SocketAddress } from "../protocols/connection-info.js";
 import type { ConnectionLogger } from "./connection-logger.js";
 
 /**

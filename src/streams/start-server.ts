@@ -1,11 +1,6 @@
 import { validatePort } from "../protocols/create-server.js";
-import {
-  kReportError,
-  kTrackTask,
-  type ListenTarget,
-  Server,
-  type ServerOptions,
-} from "../server.js";
+import { Server } from "../protocols/server.js";
+import type { ListenTarget, ServerOptions } from "../protocols/server-options.js";
 import { StreamProtocol } from "./stream-protocol.js";
 import { resolveLimit, type StreamReader, type StreamReaderOptions } from "./stream-reader.js";
 import type { StreamWriter } from "./stream-writer.js";
@@ -37,7 +32,7 @@ export async function startServer(
   return start(handler, { host, port: validatePort(port) }, options);
 }
 
-/** As {@link startServer}, on a Unix socket at `path`. */
+/** As {@link startServer}, on a Unix socket at `path`; see `createUnixServer` for the file's life and errors. */
 export async function startUnixServer(
   handler: ConnectionHandler,
   path: string,
@@ -70,7 +65,6 @@ function runHandler(
   reader: StreamReader,
   writer: StreamWriter,
 ): void {
-  server[kTrackTask](1);
   let result: unknown;
   try {
     result = handler(reader, writer);
@@ -81,14 +75,17 @@ function runHandler(
   if (!(result instanceof Promise)) {
     // As `await` would: a thenable is followed, anything else is the handler's end.
     if (!isThenable(result)) {
-      handlerDone(server, writer);
+      handlerDone(writer);
       return;
     }
     result = Promise.resolve(result);
   }
-  (result as Promise<unknown>).then(
-    () => handlerDone(server, writer),
-    (error: unknown) => handlerFailed(server, writer, error),
+  // Counted until the connection is closed after it: waitClosed() waits for both.
+  server.trackTask(
+    (result as Promise<unknown>).then(
+      () => handlerDone(writer),
+      (error: unknown) => handlerFailed(server, writer, error),
+    ),
   );
 }
 
@@ -103,14 +100,13 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 /** The handler threw or rejected: report it, then close only its connection. */
 function handlerFailed(server: Server, writer: StreamWriter, error: unknown): void {
   try {
-    server[kReportError](error, writer.transport);
+    server.reportError(error, writer.transport);
   } catch {
     // A throwing onError must not keep this connection open.
   }
-  handlerDone(server, writer);
+  handlerDone(writer);
 }
 
-function handlerDone(server: Server, writer: StreamWriter): void {
+function handlerDone(writer: StreamWriter): void {
   writer.close();
-  server[kTrackTask](-1);
 }

@@ -1,5 +1,5 @@
-import { ConnectionClosedError } from "../errors.js";
-import { type ClockTimer, systemClock } from "../protocols/clock.js";
+import { ConnectionClosedError, InvalidStateError } from "../errors.js";
+import { type Clock, type ClockTimer, systemClock } from "../protocols/clock.js";
 import type { Protocol } from "../protocols/protocol.js";
 import type { Transport } from "../protocols/transport.js";
 import { StreamReader, type StreamReaderOptions } from "./stream-reader.js";
@@ -47,6 +47,8 @@ export class StreamProtocol implements Protocol {
   #lastInputAt = Number.NEGATIVE_INFINITY;
   #shutdown = RUNNING;
   #settleTimer: ClockTimer | undefined;
+  // The transport's clock (a virtual one in tests), known from connectionMade.
+  #clock: Clock = systemClock;
 
   constructor(
     options: StreamReaderOptions = {},
@@ -56,13 +58,19 @@ export class StreamProtocol implements Protocol {
     this.#onConnected = onConnected;
   }
 
-  /** The writer, available once connected. */
+  /**
+   * The writer, available once connected.
+   * @throws {InvalidStateError} before `connectionMade`.
+   */
   get writer(): StreamWriter {
-    if (this.#writer === undefined) throw new Error("Cannot get writer: not connected yet");
+    if (this.#writer === undefined) {
+      throw new InvalidStateError("Cannot get writer: not connected yet");
+    }
     return this.#writer;
   }
 
   connectionMade(transport: Transport): void {
+    this.#clock = transport.clock;
     this.reader.setTransport(transport);
     this.#writer = new StreamWriter(transport, this);
     this.#onConnected?.(this.reader, this.#writer);
@@ -73,7 +81,7 @@ export class StreamProtocol implements Protocol {
     if (this.#shutdown === INPUT_ENDED) return;
     // One clock read per chunk (tens of ns against the chunk's microseconds): a
     // stop must tell a connection that just received from an idle one.
-    this.#lastInputAt = systemClock.now();
+    this.#lastInputAt = this.#clock.now();
     this.reader.feedData(data);
   }
 
@@ -85,7 +93,7 @@ export class StreamProtocol implements Protocol {
 
   connectionLost(error?: Error): void {
     this.#lost = true;
-    if (this.#settleTimer !== undefined) systemClock.cancel(this.#settleTimer);
+    if (this.#settleTimer !== undefined) this.#clock.cancel(this.#settleTimer);
     this.#settleTimer = undefined;
     this.#lostError = error;
     if (error === undefined) this.reader.feedEof();
@@ -119,13 +127,13 @@ export class StreamProtocol implements Protocol {
     this.#shutdown = SETTLING;
     // A connection that received nothing for the settle period before the stop
     // is idle and ends at the first look; the others settle first.
-    const quietFor = systemClock.now() - this.#lastInputAt;
+    const quietFor = this.#clock.now() - this.#lastInputAt;
     if (quietFor < SHUTDOWN_SETTLE_MS) this.#settleLater(SHUTDOWN_SETTLE_MS - quietFor);
     else this.#lookAfterPoll();
   }
 
   #settleLater(delay: number): void {
-    this.#settleTimer = systemClock.schedule(Math.ceil(delay), () => {
+    this.#settleTimer = this.#clock.schedule(Math.ceil(delay), () => {
       this.#settleTimer = undefined;
       this.#lookAfterPoll();
     });
@@ -149,7 +157,7 @@ export class StreamProtocol implements Protocol {
     }
     const transport = this.#writer?.transport;
     if (transport === undefined || transport.isClosing()) return;
-    const now = systemClock.now();
+    const now = this.#clock.now();
     if (this.reader.bufferedSize > 0 || this.#writingPaused || !transport.isReading()) {
       // Busy: the settle period starts again once it is not.
       this.#lastInputAt = now;

@@ -1,4 +1,4 @@
-import type { Transport } from "../protocols/transport.js";
+import type { ExtraInfoValue, Transport } from "../protocols/transport.js";
 import type { StreamProtocol } from "./stream-protocol.js";
 
 /**
@@ -78,7 +78,7 @@ export class StreamWriter implements AsyncDisposable {
   }
 
   /** See `Transport.getExtraInfo`: `peername`, `sockname`, `socket`, `peercert`, `cipher`. */
-  getExtraInfo(name: string, fallback?: unknown): unknown {
+  getExtraInfo<K extends string, F = undefined>(name: K, fallback?: F): ExtraInfoValue<K, F> {
     return this.#transport.getExtraInfo(name, fallback);
   }
 

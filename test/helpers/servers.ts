@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Server } from "../../src/server.js";
+import type { Server } from "../../src/protocols/server.js";
 import type { StreamReader } from "../../src/streams/stream-reader.js";
 import type { StreamWriter } from "../../src/streams/stream-writer.js";
 import { WAIT_MS } from "./net.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Server } from "../../src/server.js";
+import type { Server } from "../../src/protocols/server.js";
 import { openConnection } from "../../src/streams/open-connection.js";
 import { startServer } from "../../src/streams/start-server.js";
 import {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { AbortError, TimeoutError } from "../../src/errors.js";
-import type { SocketAddress } from "../../src/protocols/transport.js";
+import type { SocketAddress } from "../../src/protocols/connection-info.js";
 import { openConnection } from "../../src/streams/open-connection.js";
 import { startServer } from "../../src/streams/start-server.js";
 import type { StreamWriter } from "../../src/streams/stream-writer.js";

@@ -4,7 +4,7 @@ import { createConnection } from "../../src/protocols/create-connection.js";
 import { createServer } from "../../src/protocols/create-server.js";
 import type { Protocol } from "../../src/protocols/protocol.js";
 import type { Transport } from "../../src/protocols/transport.js";
-import type { Server } from "../../src/server.js";
+import type { Server } from "../../src/protocols/server.js";
 import { openConnection } from "../../src/streams/open-connection.js";
 import { WAIT_MS } from "../helpers/net.js";
 import { deferred, readToEof, serverPort, shutDown } from "../helpers/servers.js";

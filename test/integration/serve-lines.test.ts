@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type net from "node:net";
 import { after, describe, test } from "node:test";
 import { TimeoutError } from "../../src/errors.js";
-import type { Server } from "../../src/server.js";
+import type { Server } from "../../src/protocols/server.js";
 import type { LineConnection, LineSession } from "../../src/streams/line-session.js";
 import { serveLines, type ServeLinesOptions } from "../../src/streams/serve-lines.js";
 import { openConnection } from "../../src/streams/open-connection.js";

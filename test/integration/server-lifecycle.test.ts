@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import type net from "node:net";
 import { describe, test } from "node:test";
-import type { Server } from "../../src/server.js";
+import { peerLoggerName, peerOf } from "../../src/apps/peer.js";
+import type { ConnectionInfo } from "../../src/protocols/connection-info.js";
+import { createServer } from "../../src/protocols/create-server.js";
+import { Server } from "../../src/protocols/server.js";
+import type { Transport } from "../../src/protocols/transport.js";
 import { openConnection } from "../../src/streams/open-connection.js";
 import { startServer } from "../../src/streams/start-server.js";
 import type { StreamReader } from "../../src/streams/stream-reader.js";
@@ -310,6 +314,98 @@ describe("startServer handlers that are not async functions", () => {
       assert.ok(await isPending(seen));
       release.resolve();
       assert.equal(await seen, "late\n");
+    } finally {
+      await shutDown(server);
+    }
+  });
+});
+
+describe("Server seams", () => {
+  const silent = () => ({ connectionMade() {}, dataReceived() {}, connectionLost() {} });
+
+  test("listen() on a closed server throws InvalidStateError", async () => {
+    const server = new Server(silent);
+    server.close();
+    await assert.rejects(server.listen({ host: "127.0.0.1", port: 0 }), {
+      name: "InvalidStateError",
+      code: "ERR_INVALID_STATE",
+      message: "Cannot listen: the server is closed",
+    });
+    assert.equal(server.isServing(), false);
+  });
+
+  test("waitClosed() waits for tracked tasks, fulfilled or rejected", async () => {
+    const server = await createServer(silent, "127.0.0.1", 0);
+    const first = deferred();
+    const second = deferred();
+    server.trackTask(first.promise);
+    server.trackTask(second.promise);
+    server.close();
+    const closed = server.waitClosed();
+    assert.equal(await isPending(closed), true);
+    first.resolve();
+    assert.equal(await isPending(closed), true, "one task is still running");
+    second.reject(new Error("the task failed"));
+    await withTimeout(closed, WAIT_MS, "waitClosed after both tasks settled");
+  });
+
+  test("reportError() goes to onError with the transport; a non-Error is wrapped", async () => {
+    const reported: [Error, Transport | undefined][] = [];
+    const server = await createServer(silent, "127.0.0.1", 0, {
+      onError: (error, transport) => reported.push([error, transport]),
+    });
+    try {
+      server.reportError(new Error("boom"));
+      server.reportError("not an error");
+      assert.deepEqual(
+        reported.map(([error, transport]) => [error.message, transport]),
+        [
+          ["boom", undefined],
+          ["not an error", undefined],
+        ],
+      );
+      assert.ok(reported[1]?.[0] instanceof Error);
+    } finally {
+      await shutDown(server);
+    }
+  });
+
+  test("a transport's ConnectionInfo still names the peer after the peer reset the connection", async () => {
+    const lost = deferred<{ info: ConnectionInfo; peername: unknown; peer: string }>();
+    const server = await createServer(
+      () => {
+        let transport: Transport;
+        return {
+          connectionMade(made: Transport) {
+            transport = made;
+          },
+          dataReceived() {},
+          connectionLost() {
+            lost.resolve({
+              info: transport.info,
+              peername: transport.getExtraInfo("peername"),
+              peer: peerLoggerName("p", peerOf(transport)),
+            });
+          },
+        };
+      },
+      "127.0.0.1",
+      0,
+    );
+    try {
+      const port = serverPort(server);
+      const client = await rawConnect(port);
+      const clientPort = client.localPort;
+      await waitFor(() => server.connections === 1, WAIT_MS, "the connection");
+      client.resetAndDestroy();
+      const { info, peername, peer } = await withTimeout(lost.promise, WAIT_MS, "connectionLost");
+      const expected = { address: "127.0.0.1", port: clientPort, family: "IPv4" };
+      assert.deepEqual(peername, expected);
+      assert.deepEqual(info.peername, expected);
+      assert.deepEqual(info.sockname, { address: "127.0.0.1", port, family: "IPv4" });
+      assert.equal(peer, `p_127.0.0.1_${clientPort}`);
+      assert.equal(info.tls, undefined);
+      assert.ok(Object.isFrozen(info), "the snapshot cannot be changed");
     } finally {
       await shutDown(server);
     }

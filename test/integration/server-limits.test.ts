@@ -7,7 +7,7 @@ import { TimeoutError } from "../../src/errors.js";
 import { createServer, createUnixServer } from "../../src/protocols/create-server.js";
 import type { Protocol } from "../../src/protocols/protocol.js";
 import type { Transport } from "../../src/protocols/transport.js";
-import type { ServerOptions } from "../../src/server.js";
+import type { ServerOptions } from "../../src/protocols/server.js";
 import { startServer } from "../../src/streams/start-server.js";
 import type { StreamReader } from "../../src/streams/stream-reader.js";
 import type { StreamWriter } from "../../src/streams/stream-writer.js";

@@ -6,7 +6,7 @@ import { createServer } from "../../src/protocols/create-server.js";
 import type { Protocol } from "../../src/protocols/protocol.js";
 import { timeoutSlack } from "../../src/protocols/sweeper.js";
 import { LINGER_MS, type Transport } from "../../src/protocols/transport.js";
-import type { Server } from "../../src/server.js";
+import type { Server } from "../../src/protocols/server.js";
 import { openConnection } from "../../src/streams/open-connection.js";
 import { portOf, rawConnect, rawServer, WAIT_MS } from "../helpers/net.js";
 import { serverPort, shutDown } from "../helpers/servers.js";

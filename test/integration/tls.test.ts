@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import type net from "node:net";
 import { after, before, describe, test } from "node:test";
 import type { PeerCertificate } from "node:tls";
-import type { Server } from "../../src/server.js";
+import type { ConnectionInfo } from "../../src/protocols/connection-info.js";
+import type { Server } from "../../src/protocols/server.js";
 import { openConnection } from "../../src/streams/open-connection.js";
 import { startServer } from "../../src/streams/start-server.js";
 import type { StreamReader } from "../../src/streams/stream-reader.js";
@@ -12,11 +13,12 @@ import { serverPort, shutDown } from "../helpers/servers.js";
 import { selfSignedCert } from "../helpers/tls-cert.js";
 import { sleep, withTimeout } from "../helpers/with-timeout.js";
 
-const seenByServer: { canWriteEof: boolean; writeEofError: unknown }[] = [];
+const seenByServer: { canWriteEof: boolean; writeEofError: unknown; info: ConnectionInfo }[] = [];
 
 async function lineEcho(reader: StreamReader, writer: StreamWriter): Promise<void> {
   seenByServer.push({
     canWriteEof: writer.canWriteEof(),
+    info: writer.transport.info,
     writeEofError: (() => {
       try {
         writer.writeEof();
@@ -68,6 +70,8 @@ describe("TLS", () => {
     assert.match(cipher.version, /^TLSv1\.[23]$/);
     assert.equal(writer.canWriteEof(), false);
     assert.throws(() => writer.writeEof(), {
+      name: "InvalidStateError",
+      code: "ERR_INVALID_STATE",
       message: "Cannot write EOF: TLS transports cannot half-close",
     });
     writer.write("ping\n");
@@ -77,6 +81,25 @@ describe("TLS", () => {
     assert.match(String(serverSide?.writeEofError), /Cannot write EOF/);
     writer.close();
     await withTimeout(writer.waitClosed(), WAIT_MS, "the client to close");
+  });
+
+  test("both ends' ConnectionInfo holds the TLS state, and keeps it after the close", async () => {
+    const { reader, writer } = await openConnection("localhost", port, { tls: { ca: cert } });
+    writer.write("info\n");
+    await withTimeout(reader.readLine(), WAIT_MS, "echo");
+    writer.close();
+    await withTimeout(writer.waitClosed(), WAIT_MS, "the client to close");
+    const client = writer.transport.info;
+    assert.match(client.tls?.protocol ?? "", /^TLSv1\.[23]$/);
+    assert.equal(client.tls?.authorized, true);
+    assert.equal(client.tls?.peerCertificate.subject.CN, "localhost");
+    assert.equal(writer.getExtraInfo("cipher")?.name, client.tls?.cipher.name);
+    assert.deepEqual(client.peername, { address: "127.0.0.1", port, family: "IPv4" });
+    const server = seenByServer.at(-1)?.info;
+    assert.equal(server?.tls?.protocol, client.tls?.protocol);
+    assert.equal(server?.tls?.cipher.name, client.tls?.cipher.name);
+    assert.deepEqual(server?.sockname, client.peername);
+    assert.deepEqual(server?.peername, client.sockname);
   });
 
   test("a client using the system CAs (tls: true) rejects the self-signed certificate", async () => {

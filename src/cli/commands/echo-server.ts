@@ -3,7 +3,7 @@ import { echoOnce, ONCE_READ_SIZE } from "../../apps/echo-once.js";
 import { EchoServerProtocol } from "../../apps/echo-protocol.js";
 import { echoUntil } from "../../apps/echo-until.js";
 import { createServer } from "../../protocols/create-server.js";
-import type { Server } from "../../server.js";
+import type { Server } from "../../protocols/server.js";
 import { startServer } from "../../streams/start-server.js";
 import { DEFAULT_LIMIT, type StreamReader } from "../../streams/stream-reader.js";
 import type { StreamWriter } from "../../streams/stream-writer.js";

@@ -5,7 +5,7 @@ import { echoClient } from "../../../src/apps/echo-client.js";
 import { echoClientProtocol } from "../../../src/apps/echo-client-protocol.js";
 import { EchoServerProtocol } from "../../../src/apps/echo-protocol.js";
 import { createServer } from "../../../src/protocols/create-server.js";
-import type { Server } from "../../../src/server.js";
+import type { Server } from "../../../src/protocols/server.js";
 import { recordingLogger } from "./fakes.js";
 
 /** A collecting stand-in for stdout. */

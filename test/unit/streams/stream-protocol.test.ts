@@ -32,6 +32,8 @@ function connected(options: { secure?: boolean } = {}) {
 describe("StreamProtocol", () => {
   test("the writer does not exist before connectionMade", () => {
     assert.throws(() => new StreamProtocol().writer, {
+      name: "InvalidStateError",
+      code: "ERR_INVALID_STATE",
       message: "Cannot get writer: not connected yet",
     });
   });
