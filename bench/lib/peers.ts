@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 
 export type App = "echo" | "calc";
-export type Family = "raw" | "asyncnet" | "asyncio" | "uvloop";
+export type Family = "raw" | "floor" | "asyncnet" | "asyncio" | "uvloop";
 export type Style = "raw" | "streams" | "protocol";
 
 /** Why a row has no numbers. The quick test accepts only the first two as skips. */
@@ -52,9 +52,13 @@ function spec(
   return { id, app, family, style, uvloopBaseline };
 }
 
+/** The echo peer every ×floor is divided by: one promise per message on `node:net`. */
+export const FLOOR_PEER = "floor-node";
+
 /** Peers in table order; the raw `node:net` one first, as every ×raw is divided by it. */
 export const PEERS: readonly PeerSpec[] = [
   spec("echo", "raw-node", "raw", "raw", "uvloop-protocol"),
+  spec("echo", FLOOR_PEER, "floor", "streams", "uvloop-streams"),
   spec("echo", "asyncnet-streams", "asyncnet", "streams", "uvloop-streams"),
   spec("echo", "asyncnet-protocol", "asyncnet", "protocol", "uvloop-protocol"),
   spec("echo", "asyncio-streams", "asyncio", "streams", "uvloop-streams"),
@@ -100,8 +104,10 @@ export function resolvePeer(peer: PeerSpec, env: Environment): Resolved {
   const bench = path.join(env.root, "bench");
   const dist = path.join(env.root, "dist", "bench", "peers");
   switch (peer.family) {
-    case "raw": {
-      const file = path.join(dist, peer.app === "echo" ? "raw-echo.js" : "raw-calc.js");
+    case "raw":
+    case "floor": {
+      const name = peer.family === "floor" ? "floor" : "raw";
+      const file = path.join(dist, `${name}-${peer.app}.js`);
       return {
         ok: true,
         cmd: { command: process.execPath, args: (h, p) => [file, ...hostPort(h, p)] },

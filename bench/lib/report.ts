@@ -3,7 +3,7 @@
  * that they survive a noisy machine) and prints the table.
  */
 import type { Sample } from "./measure.js";
-import type { PeerSpec, SkipCode } from "./peers.js";
+import { FLOOR_PEER, type PeerSpec, type SkipCode } from "./peers.js";
 import type { Scenario, Unit } from "./scenarios.js";
 
 export interface Row {
@@ -27,6 +27,11 @@ export interface Row {
   xRaw: number | null;
   /** The same against the uvloop peer of the same style. */
   xUvloop: number | null;
+  /**
+   * The same against the promise-per-message `node:net` echo (echo rows only): what a
+   * design costs beyond one promise per message, the least any coroutine design pays.
+   */
+  xFloor: number | null;
   /** Highest load-generator CPU use seen (0–1). */
   loadgenCpu: number | null;
   serverCpu: number | null;
@@ -77,6 +82,7 @@ export class Results {
       p999Us: null,
       xRaw: null,
       xUvloop: null,
+      xFloor: null,
       loadgenCpu: null,
       serverCpu: null,
       otherCpu: null,
@@ -145,6 +151,7 @@ export class Results {
       if (row.status !== "ok") continue;
       row.xRaw = this.#ratio(row, "raw-node");
       row.xUvloop = this.#ratio(row, this.#uvloopOf.get(key(row.scenario, row.peer)) ?? "");
+      row.xFloor = this.#ratio(row, FLOOR_PEER);
     }
     return rows;
   }
@@ -178,6 +185,7 @@ export function formatTable(rows: Row[]): string {
     "p99.9 µs",
     "×raw",
     "×uvloop",
+    "×floor",
   ];
   const lines: string[][] = [];
   let bound = false;
@@ -198,6 +206,7 @@ export function formatTable(rows: Row[]): string {
       us(row.p999Us),
       ratio(row.xRaw),
       ratio(row.xUvloop),
+      ratio(row.xFloor),
     ]);
   }
   const widths = header.map((h, i) =>
@@ -221,7 +230,8 @@ export function formatTable(rows: Row[]): string {
   }
   out.push(
     "",
-    "×raw, ×uvloop: this peer ÷ raw node:net (or uvloop of the same style), median of per-round ratios;",
+    "×raw, ×uvloop, ×floor: this peer ÷ raw node:net (or uvloop of the same style, or the",
+    "promise-per-message node:net echo), median of per-round ratios;",
     "for idle-rss (KB/conn, lower is better) a ratio above 1 means more memory per connection.",
   );
   const noise = median(rows.flatMap((r) => (r.otherCpu === null ? [] : [r.otherCpu])));

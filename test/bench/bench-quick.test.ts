@@ -12,6 +12,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".
 // Written out here rather than imported, so that a runner that drops a row fails.
 const ECHO_PEERS = [
   "raw-node",
+  "floor-node",
   "asyncnet-streams",
   "asyncnet-protocol",
   "asyncio-streams",
