@@ -28,6 +28,7 @@ import { formatNumber, formatTable, Results } from "./lib/report.js";
 import { SCENARIOS, type Scenario } from "./lib/scenarios.js";
 import { killAll } from "./lib/server.js";
 import { renderSvg } from "./lib/svg.js";
+import { checkCalcTranscript } from "./lib/transcript.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -120,6 +121,36 @@ async function main(argv: string[]): Promise<number> {
   if (results.size === 0) {
     process.stderr.write(`bench: no scenario or peer matches --only ${options.only?.source}\n`);
     return 2;
+  }
+
+  // A raw calculator that answered differently would be fast for nothing: its rows
+  // count only when its replies are asyncnet calc-server's, byte for byte.
+  const rawCalc = plan.find((e) => e.peer.app === "calc" && e.peer.family === "raw");
+  const reference = PEERS.find((p) => p.app === "calc" && p.family === "asyncnet");
+  const resolvedReference = reference === undefined ? null : resolvePeer(reference, env);
+  if (rawCalc !== undefined && resolvedReference?.ok === true) {
+    let problem: string | null;
+    try {
+      problem = await checkCalcTranscript(rawCalc.cmd, resolvedReference.cmd);
+    } catch (error) {
+      problem = `transcript check failed: ${(error as Error).message}`;
+    }
+    if (problem !== null) {
+      const reason = `replies differ from asyncnet calc-server ${problem}`;
+      process.stderr.write(`bench: calc ${rawCalc.peer.id}: FAILED: ${reason}\n`);
+      for (const e of plan.filter((x) => x.peer === rawCalc.peer)) {
+        results.fail(e.scenario.id, e.peer.id, "failed", reason);
+      }
+      plan.splice(0, plan.length, ...plan.filter((x) => x.peer !== rawCalc.peer));
+    } else {
+      process.stderr.write(
+        `bench: calc ${rawCalc.peer.id} answers the transcript as asyncnet does\n`,
+      );
+    }
+  } else if (rawCalc !== undefined) {
+    process.stderr.write(
+      `bench: calc ${rawCalc.peer.id}: transcript not checked (no asyncnet CLI)\n`,
+    );
   }
 
   const ctx: MeasureContext = {
