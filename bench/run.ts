@@ -68,13 +68,55 @@ function describe(env: Environment, pin: Pinning | string): string {
     typeof pin === "string"
       ? `not pinned (${pin})`
       : `server on CPU ${pin.server}, load generator on CPU ${pin.loadgen}`;
-  return `node ${process.version}, ${python}, ${uvloop}; ${pinned}`;
+  const bun = env.bun === null ? "no bun" : `bun ${env.bunVersion}`;
+  const deno = env.deno === null ? "no deno" : env.denoVersion;
+  return `node ${process.version}, ${python}, ${uvloop}, ${bun}, ${deno}; ${pinned}`;
 }
 
 interface Entry {
   scenario: Scenario;
   peer: PeerSpec;
   cmd: PeerCommand;
+}
+
+/**
+ * A raw calculator that answered differently would be fast for nothing: the rows of
+ * every raw calculator, and of asyncnet's on Bun and Deno, count only when their
+ * replies to the transcript are asyncnet calc-server's on Node, byte for byte.
+ * The peers that fail are taken out of `plan`.
+ */
+async function checkCalcPeers(plan: Entry[], results: Results, env: Environment): Promise<void> {
+  const reference = PEERS.find((p) => p.app === "calc" && p.id === "asyncnet");
+  const resolved = reference === undefined ? null : resolvePeer(reference, env);
+  const checked = new Set<PeerSpec>();
+  const failed = new Set<PeerSpec>();
+  for (const entry of plan) {
+    const { peer } = entry;
+    if (peer.app !== "calc" || peer === reference || checked.has(peer)) continue;
+    if (peer.family !== "raw" && peer.runtime === "node") continue;
+    checked.add(peer);
+    if (resolved?.ok !== true) {
+      process.stderr.write(`bench: calc ${peer.id}: transcript not checked (no asyncnet CLI)\n`);
+      continue;
+    }
+    let problem: string | null;
+    try {
+      problem = await checkCalcTranscript(entry.cmd, resolved.cmd);
+    } catch (error) {
+      problem = `(transcript check failed: ${(error as Error).message})`;
+    }
+    if (problem === null) {
+      process.stderr.write(`bench: calc ${peer.id} answers the transcript as asyncnet does\n`);
+      continue;
+    }
+    const reason = `replies differ from asyncnet calc-server ${problem}`;
+    process.stderr.write(`bench: calc ${peer.id}: FAILED: ${reason}\n`);
+    failed.add(peer);
+    for (const e of plan.filter((x) => x.peer === peer)) {
+      results.fail(e.scenario.id, e.peer.id, "failed", reason);
+    }
+  }
+  plan.splice(0, plan.length, ...plan.filter((e) => !failed.has(e.peer)));
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -104,6 +146,7 @@ async function main(argv: string[]): Promise<number> {
 
   const results = new Results();
   const plan: Entry[] = [];
+  const told = new Set<string>();
   for (const scenario of SCENARIOS) {
     for (const peer of PEERS) {
       if (peer.app !== scenario.app) continue;
@@ -114,7 +157,11 @@ async function main(argv: string[]): Promise<number> {
         plan.push({ scenario, peer, cmd: resolved.cmd });
       } else {
         results.fail(scenario.id, peer.id, resolved.code, resolved.reason);
-        process.stderr.write(`bench: ${scenario.id} ${peer.id}: skipped: ${resolved.reason}\n`);
+        // One notice per peer: its every row says the same.
+        if (!told.has(`${peer.app} ${peer.id}`)) {
+          told.add(`${peer.app} ${peer.id}`);
+          process.stderr.write(`bench: ${peer.app} ${peer.id}: skipped: ${resolved.reason}\n`);
+        }
       }
     }
   }
@@ -123,35 +170,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  // A raw calculator that answered differently would be fast for nothing: its rows
-  // count only when its replies are asyncnet calc-server's, byte for byte.
-  const rawCalc = plan.find((e) => e.peer.app === "calc" && e.peer.family === "raw");
-  const reference = PEERS.find((p) => p.app === "calc" && p.family === "asyncnet");
-  const resolvedReference = reference === undefined ? null : resolvePeer(reference, env);
-  if (rawCalc !== undefined && resolvedReference?.ok === true) {
-    let problem: string | null;
-    try {
-      problem = await checkCalcTranscript(rawCalc.cmd, resolvedReference.cmd);
-    } catch (error) {
-      problem = `transcript check failed: ${(error as Error).message}`;
-    }
-    if (problem !== null) {
-      const reason = `replies differ from asyncnet calc-server ${problem}`;
-      process.stderr.write(`bench: calc ${rawCalc.peer.id}: FAILED: ${reason}\n`);
-      for (const e of plan.filter((x) => x.peer === rawCalc.peer)) {
-        results.fail(e.scenario.id, e.peer.id, "failed", reason);
-      }
-      plan.splice(0, plan.length, ...plan.filter((x) => x.peer !== rawCalc.peer));
-    } else {
-      process.stderr.write(
-        `bench: calc ${rawCalc.peer.id} answers the transcript as asyncnet does\n`,
-      );
-    }
-  } else if (rawCalc !== undefined) {
-    process.stderr.write(
-      `bench: calc ${rawCalc.peer.id}: transcript not checked (no asyncnet CLI)\n`,
-    );
-  }
+  await checkCalcPeers(plan, results, env);
 
   const ctx: MeasureContext = {
     loadgen,

@@ -5,14 +5,17 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 export type App = "echo" | "calc";
 export type Family = "raw" | "floor" | "asyncnet" | "asyncio" | "uvloop";
 export type Style = "raw" | "streams" | "protocol";
+/** What runs the peer: Node, or Bun and Deno (asyncnet through their Node compatibility). */
+export type Runtime = "node" | "bun" | "deno";
 
 /** Why a row has no numbers. The quick test accepts only the first two as skips. */
-export type SkipCode = "uvloop-missing" | "asyncnet-missing" | "python-missing";
+export type SkipCode = "uvloop-missing" | "asyncnet-missing" | "python-missing" | "runtime-missing";
 
 export interface PeerSpec {
   /** Row name, unique within an app: `raw-node`, `asyncnet-streams`, `uvloop`, … */
@@ -22,6 +25,9 @@ export interface PeerSpec {
   style: Style;
   /** The uvloop peer whose numbers this row is divided by in the ×uvloop column. */
   uvloopBaseline: string;
+  runtime: Runtime;
+  /** The raw peer of the same runtime, divided by in the ×raw column. */
+  rawBaseline: string;
 }
 
 export interface PeerCommand {
@@ -40,6 +46,11 @@ export interface Environment {
   uvloopPython: string | null;
   uvloopVersion: string;
   asyncnetCli: string | null;
+  /** Bun and Deno binaries found (see {@link runtimeCache}), and their versions. */
+  bun: string | null;
+  bunVersion: string;
+  deno: string | null;
+  denoVersion: string;
 }
 
 function spec(
@@ -48,8 +59,10 @@ function spec(
   family: Family,
   style: Style,
   uvloopBaseline: string,
+  runtime: Runtime = "node",
 ): PeerSpec {
-  return { id, app, family, style, uvloopBaseline };
+  const rawBaseline = runtime === "node" ? "raw-node" : `raw-${runtime}`;
+  return { id, app, family, style, uvloopBaseline, runtime, rawBaseline };
 }
 
 /** The echo peer every ×floor is divided by: one promise per message on `node:net`. */
@@ -69,7 +82,33 @@ export const PEERS: readonly PeerSpec[] = [
   spec("calc", "asyncnet", "asyncnet", "streams", "uvloop"),
   spec("calc", "asyncio", "asyncio", "streams", "uvloop"),
   spec("calc", "uvloop", "uvloop", "streams", "uvloop"),
+  // What asyncnet costs on the other runtimes, beside their own raw socket APIs.
+  ...(["bun", "deno"] as const).flatMap((rt) => [
+    spec("echo", `raw-${rt}`, "raw", "raw", "uvloop-protocol", rt),
+    spec("echo", `asyncnet-streams-${rt}`, "asyncnet", "streams", "uvloop-streams", rt),
+    spec("calc", `raw-${rt}`, "raw", "raw", "uvloop", rt),
+    spec("calc", `asyncnet-${rt}`, "asyncnet", "streams", "uvloop", rt),
+  ]),
 ];
+
+/**
+ * Where Bun and Deno are looked for first: `$ASYNCNET_BENCH_RUNTIMES` or else
+ * `~/.cache/asyncnet-bench`, holding `bun/` and `deno/` as left by
+ * `npm i --prefix DIR/bun bun` and `npm i --prefix DIR/deno deno`; then `bun` and
+ * `deno` on the PATH. Never the project's own node_modules: they are no dependency.
+ */
+export function runtimeCache(): string {
+  return process.env.ASYNCNET_BENCH_RUNTIMES ?? path.join(os.homedir(), ".cache", "asyncnet-bench");
+}
+
+function probeRuntime(name: "bun" | "deno"): [string, string] | null {
+  const candidates = [path.join(runtimeCache(), name, "node_modules", ".bin", name), name];
+  for (const binary of candidates) {
+    const result = spawnSync(binary, ["--version"], { encoding: "utf8", timeout: 10_000 });
+    if (result.status === 0) return [binary, result.stdout.split("\n", 1)[0]?.trim() ?? ""];
+  }
+  return null;
+}
 
 function probePython(candidates: readonly string[], code: string): [string, string] | null {
   for (const python of candidates) {
@@ -87,6 +126,8 @@ export function probeEnvironment(root: string): Environment {
     "import sys, uvloop; print(sys.version.split()[0], 'uvloop', uvloop.__version__)",
   );
   const cli = path.join(root, "dist", "src", "cli", "main.js");
+  const bun = probeRuntime("bun");
+  const deno = probeRuntime("deno");
   return {
     root,
     python: python?.[0] ?? null,
@@ -94,6 +135,10 @@ export function probeEnvironment(root: string): Environment {
     uvloopPython: uvloop?.[0] ?? null,
     uvloopVersion: uvloop?.[1] ?? "",
     asyncnetCli: existsSync(cli) ? cli : null,
+    bun: bun?.[0] ?? null,
+    bunVersion: bun?.[1] ?? "",
+    deno: deno?.[0] ?? null,
+    denoVersion: deno?.[1] ?? "",
   };
 }
 
@@ -101,6 +146,7 @@ const hostPort = (host: string, port: number) => ["--host", host, "--port", Stri
 
 /** The command that starts `peer`, or why it cannot start here. */
 export function resolvePeer(peer: PeerSpec, env: Environment): Resolved {
+  if (peer.runtime !== "node") return resolveOnRuntime(peer, env);
   const bench = path.join(env.root, "bench");
   const dist = path.join(env.root, "dist", "bench", "peers");
   switch (peer.family) {
@@ -159,4 +205,41 @@ export function resolvePeer(peer: PeerSpec, env: Environment): Resolved {
       };
     }
   }
+}
+
+/** A peer on Bun or Deno: their raw socket API, or asyncnet's CLI through their Node compatibility. */
+function resolveOnRuntime(peer: PeerSpec, env: Environment): Resolved {
+  const binary = peer.runtime === "bun" ? env.bun : env.deno;
+  if (binary === null) {
+    const dir = path.join(runtimeCache(), peer.runtime);
+    return {
+      ok: false,
+      code: "runtime-missing",
+      reason: `${peer.runtime} not found (npm i --prefix ${dir} ${peer.runtime}, or set ASYNCNET_BENCH_RUNTIMES)`,
+    };
+  }
+  const run = peer.runtime === "deno" ? ["run", "-A"] : [];
+  if (peer.family === "raw") {
+    const file = path.join(env.root, "dist", "bench", "peers", `${peer.runtime}-raw.js`);
+    return {
+      ok: true,
+      cmd: { command: binary, args: (h, p) => [...run, file, peer.app, ...hostPort(h, p)] },
+    };
+  }
+  if (env.asyncnetCli === null) {
+    return {
+      ok: false,
+      code: "asyncnet-missing",
+      reason: "asyncnet CLI not built (dist/src/cli/main.js missing)",
+    };
+  }
+  const cli = env.asyncnetCli;
+  const command = peer.app === "echo" ? "echo-server" : "calc-server";
+  return {
+    ok: true,
+    cmd: {
+      command: binary,
+      args: (h, p) => [...run, cli, command, ...hostPort(h, p), "--log-level", "warn"],
+    },
+  };
 }

@@ -11,6 +11,7 @@ export interface Row {
   peer: string;
   family: PeerSpec["family"];
   style: PeerSpec["style"];
+  runtime: PeerSpec["runtime"];
   unit: Unit;
   status: "ok" | "skipped" | "failed";
   /** For skipped rows, why; the quick test accepts only uvloop-missing and asyncnet-missing. */
@@ -57,6 +58,7 @@ const key = (scenario: string, peer: string) => `${scenario} ${peer}`;
 export class Results {
   readonly #rows = new Map<string, Row>();
   readonly #uvloopOf = new Map<string, string>();
+  readonly #peerOf = new Map<string, PeerSpec>();
 
   get size(): number {
     return this.#rows.size;
@@ -65,11 +67,13 @@ export class Results {
   /** Declares a row, in table order. */
   add(s: Scenario, p: PeerSpec): void {
     this.#uvloopOf.set(key(s.id, p.id), p.uvloopBaseline);
+    this.#peerOf.set(key(s.id, p.id), p);
     this.#rows.set(key(s.id, p.id), {
       scenario: s.id,
       peer: p.id,
       family: p.family,
       style: p.style,
+      runtime: p.runtime,
       unit: s.unit,
       status: "ok",
       reasonCode: null,
@@ -149,9 +153,11 @@ export class Results {
     }
     for (const row of rows) {
       if (row.status !== "ok") continue;
-      row.xRaw = this.#ratio(row, "raw-node");
+      const peer = this.#peerOf.get(key(row.scenario, row.peer));
+      row.xRaw = this.#ratio(row, peer?.rawBaseline ?? "raw-node");
       row.xUvloop = this.#ratio(row, this.#uvloopOf.get(key(row.scenario, row.peer)) ?? "");
-      row.xFloor = this.#ratio(row, FLOOR_PEER);
+      // The floor peer runs on Node: a ratio to it from another runtime would mix two things.
+      row.xFloor = peer?.runtime === "node" ? this.#ratio(row, FLOOR_PEER) : null;
     }
     return rows;
   }
@@ -230,8 +236,8 @@ export function formatTable(rows: Row[]): string {
   }
   out.push(
     "",
-    "×raw, ×uvloop, ×floor: this peer ÷ raw node:net (or uvloop of the same style, or the",
-    "promise-per-message node:net echo), median of per-round ratios;",
+    "×raw, ×uvloop, ×floor: this peer ÷ the raw peer of its runtime (raw node:net for Node), or",
+    "uvloop of the same style, or the promise-per-message node:net echo; medians of per-round ratios;",
     "for idle-rss (KB/conn, lower is better) a ratio above 1 means more memory per connection.",
   );
   const noise = median(rows.flatMap((r) => (r.otherCpu === null ? [] : [r.otherCpu])));
