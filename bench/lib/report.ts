@@ -36,6 +36,12 @@ export interface Row {
   /** Highest load-generator CPU use seen (0–1). */
   loadgenCpu: number | null;
   serverCpu: number | null;
+  /**
+   * Median over rounds of the server's CPU time per reply (per MB for bulk), in µs:
+   * its CPU use over the whole load run divided by the measured rate. Steadier than
+   * the rate when other processes take the CPUs, since waiting for a CPU costs none.
+   */
+  cpuUs: number | null;
   /** Median CPUs used by other processes during this row's runs: the machine's noise. */
   otherCpu: number | null;
   samples: Sample[];
@@ -89,6 +95,7 @@ export class Results {
       xFloor: null,
       loadgenCpu: null,
       serverCpu: null,
+      cpuUs: null,
       otherCpu: null,
       samples: [],
     });
@@ -149,6 +156,9 @@ export class Results {
       const cpus = row.samples.map((s) => s.loadgenCpu).filter((v): v is number => v !== null);
       row.loadgenCpu = cpus.length > 0 ? Math.max(...cpus) : null;
       row.serverCpu = pick((s) => s.serverCpu);
+      row.cpuUs = pick((s) =>
+        s.serverCpu === null || s.value <= 0 ? null : (s.serverCpu / s.value) * 1e6,
+      );
       row.otherCpu = pick((s) => s.otherCpu);
     }
     for (const row of rows) {
@@ -189,6 +199,7 @@ export function formatTable(rows: Row[]): string {
     "p50 µs",
     "p99 µs",
     "p99.9 µs",
+    "cpu µs",
     "×raw",
     "×uvloop",
     "×floor",
@@ -210,6 +221,7 @@ export function formatTable(rows: Row[]): string {
       us(row.p50Us),
       us(row.p99Us),
       us(row.p999Us),
+      row.cpuUs === null ? "-" : row.cpuUs < 100 ? grouped(row.cpuUs, 2) : grouped(row.cpuUs),
       ratio(row.xRaw),
       ratio(row.xUvloop),
       ratio(row.xFloor),
@@ -239,6 +251,8 @@ export function formatTable(rows: Row[]): string {
     "×raw, ×uvloop, ×floor: this peer ÷ the raw peer of its runtime (raw node:net for Node), or",
     "uvloop of the same style, or the promise-per-message node:net echo; medians of per-round ratios;",
     "for idle-rss (KB/conn, lower is better) a ratio above 1 means more memory per connection.",
+    "cpu µs: the server's CPU time per reply (per MB for bulk), median over rounds; it moves less",
+    "than replies/s when other processes share the CPUs.",
   );
   const noise = median(rows.flatMap((r) => (r.otherCpu === null ? [] : [r.otherCpu])));
   if (noise !== null && noise > 0.2) {
