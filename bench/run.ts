@@ -9,7 +9,7 @@
  * bench itself cannot run (no C compiler); 2 for a bad flag.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +19,7 @@ import { parseOptions, USAGE } from "./lib/options.js";
 import {
   type Environment,
   PEERS,
+  peersWithBaseline,
   type PeerCommand,
   type PeerSpec,
   probeEnvironment,
@@ -70,7 +71,8 @@ function describe(env: Environment, pin: Pinning | string): string {
       : `server on CPU ${pin.server}, load generator on CPU ${pin.loadgen}`;
   const bun = env.bun === null ? "no bun" : `bun ${env.bunVersion}`;
   const deno = env.deno === null ? "no deno" : env.denoVersion;
-  return `node ${process.version}, ${python}, ${uvloop}, ${bun}, ${deno}; ${pinned}`;
+  const base = env.baselineCli === null ? "" : `; @base: ${env.baselineCli}`;
+  return `node ${process.version}, ${python}, ${uvloop}, ${bun}, ${deno}; ${pinned}${base}`;
 }
 
 interface Entry {
@@ -140,6 +142,16 @@ async function main(argv: string[]): Promise<number> {
   }
   const started = new Date();
   const env = probeEnvironment(ROOT);
+  if (options.baseline !== null) {
+    const cli = path.resolve(options.baseline, "dist", "src", "cli", "main.js");
+    if (!existsSync(cli)) {
+      process.stderr.write(
+        `Cannot use --baseline ${options.baseline}: no ${cli} (build it there)\n`,
+      );
+      return 2;
+    }
+    env.baselineCli = cli;
+  }
   const pin = choosePinning(options.pin);
   const setting = describe(env, pin);
   process.stderr.write(`bench: ${setting}\n`);
@@ -148,7 +160,7 @@ async function main(argv: string[]): Promise<number> {
   const plan: Entry[] = [];
   const told = new Set<string>();
   for (const scenario of SCENARIOS) {
-    for (const peer of PEERS) {
+    for (const peer of peersWithBaseline(options.baseline !== null)) {
       if (peer.app !== scenario.app) continue;
       if (options.only !== null && !options.only.test(`${scenario.id} ${peer.id}`)) continue;
       results.add(scenario, peer);

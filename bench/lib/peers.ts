@@ -28,6 +28,8 @@ export interface PeerSpec {
   runtime: Runtime;
   /** The raw peer of the same runtime, divided by in the ×raw column. */
   rawBaseline: string;
+  /** Whose asyncnet: this tree's, or the `--baseline` checkout's. Default this tree's. */
+  tree?: "baseline";
 }
 
 export interface PeerCommand {
@@ -46,6 +48,8 @@ export interface Environment {
   uvloopPython: string | null;
   uvloopVersion: string;
   asyncnetCli: string | null;
+  /** The `--baseline` checkout's CLI, when one was given. */
+  baselineCli: string | null;
   /** Bun and Deno binaries found (see {@link runtimeCache}), and their versions. */
   bun: string | null;
   bunVersion: string;
@@ -92,6 +96,19 @@ export const PEERS: readonly PeerSpec[] = [
 ];
 
 /**
+ * The peers of a run: {@link PEERS}, and with a baseline checkout, a copy of each Node
+ * asyncnet peer right after it, named `ID@base`, with the same ×raw and ×uvloop baselines.
+ */
+export function peersWithBaseline(baseline: boolean): PeerSpec[] {
+  if (!baseline) return [...PEERS];
+  return PEERS.flatMap((p) =>
+    p.family === "asyncnet" && p.runtime === "node"
+      ? [p, { ...p, id: `${p.id}@base`, tree: "baseline" as const }]
+      : [p],
+  );
+}
+
+/**
  * Where Bun and Deno are looked for first: `$ASYNCNET_BENCH_RUNTIMES` or else
  * `~/.cache/asyncnet-bench`, holding `bun/` and `deno/` as left by
  * `npm i --prefix DIR/bun bun` and `npm i --prefix DIR/deno deno`; then `bun` and
@@ -135,6 +152,7 @@ export function probeEnvironment(root: string): Environment {
     uvloopPython: uvloop?.[0] ?? null,
     uvloopVersion: uvloop?.[1] ?? "",
     asyncnetCli: existsSync(cli) ? cli : null,
+    baselineCli: null,
     bun: bun?.[0] ?? null,
     bunVersion: bun?.[1] ?? "",
     deno: deno?.[0] ?? null,
@@ -167,7 +185,7 @@ export function resolvePeer(peer: PeerSpec, env: Environment): Resolved {
           reason: "asyncnet CLI not built (dist/src/cli/main.js missing)",
         };
       }
-      const cli = env.asyncnetCli;
+      const cli = peer.tree === "baseline" ? (env.baselineCli ?? "") : env.asyncnetCli;
       const command = peer.app === "echo" ? "echo-server" : "calc-server";
       const style = peer.style === "protocol" ? ["--style", "protocol"] : [];
       return {
