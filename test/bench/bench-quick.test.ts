@@ -63,7 +63,7 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
     execFile(
       process.execPath,
       [path.join(ROOT, "dist", "bench", "run.js"), ...args],
-      { cwd: ROOT, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
+      { cwd: ROOT, timeout: 420_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
         resolve({ code, stdout, stderr });
@@ -89,7 +89,7 @@ function runtimeInstalled(name: string): boolean {
 test(
   "bench --quick completes and reports every scenario on every peer",
   {
-    timeout: 300_000,
+    timeout: 480_000,
   },
   async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "asyncnet-bench-"));
