@@ -9,7 +9,7 @@
  * bench itself cannot run (no C compiler); 2 for a bad flag.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +19,7 @@ import { parseOptions, USAGE } from "./lib/options.js";
 import {
   type Environment,
   PEERS,
+  peersWithBaseline,
   type PeerCommand,
   type PeerSpec,
   probeEnvironment,
@@ -28,6 +29,7 @@ import { formatNumber, formatTable, Results } from "./lib/report.js";
 import { SCENARIOS, type Scenario } from "./lib/scenarios.js";
 import { killAll } from "./lib/server.js";
 import { renderSvg } from "./lib/svg.js";
+import { checkCalcTranscript } from "./lib/transcript.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -67,13 +69,56 @@ function describe(env: Environment, pin: Pinning | string): string {
     typeof pin === "string"
       ? `not pinned (${pin})`
       : `server on CPU ${pin.server}, load generator on CPU ${pin.loadgen}`;
-  return `node ${process.version}, ${python}, ${uvloop}; ${pinned}`;
+  const bun = env.bun === null ? "no bun" : `bun ${env.bunVersion}`;
+  const deno = env.deno === null ? "no deno" : env.denoVersion;
+  const base = env.baselineCli === null ? "" : `; @base: ${env.baselineCli}`;
+  return `node ${process.version}, ${python}, ${uvloop}, ${bun}, ${deno}; ${pinned}${base}`;
 }
 
 interface Entry {
   scenario: Scenario;
   peer: PeerSpec;
   cmd: PeerCommand;
+}
+
+/**
+ * A raw calculator that answered differently would be fast for nothing: the rows of
+ * every raw calculator, and of asyncnet's on Bun and Deno, count only when their
+ * replies to the transcript are asyncnet calc-server's on Node, byte for byte.
+ * The peers that fail are taken out of `plan`.
+ */
+async function checkCalcPeers(plan: Entry[], results: Results, env: Environment): Promise<void> {
+  const reference = PEERS.find((p) => p.app === "calc" && p.id === "asyncnet");
+  const resolved = reference === undefined ? null : resolvePeer(reference, env);
+  const checked = new Set<PeerSpec>();
+  const failed = new Set<PeerSpec>();
+  for (const entry of plan) {
+    const { peer } = entry;
+    if (peer.app !== "calc" || peer === reference || checked.has(peer)) continue;
+    if (peer.family !== "raw" && peer.runtime === "node") continue;
+    checked.add(peer);
+    if (resolved?.ok !== true) {
+      process.stderr.write(`bench: calc ${peer.id}: transcript not checked (no asyncnet CLI)\n`);
+      continue;
+    }
+    let problem: string | null;
+    try {
+      problem = await checkCalcTranscript(entry.cmd, resolved.cmd);
+    } catch (error) {
+      problem = `(transcript check failed: ${(error as Error).message})`;
+    }
+    if (problem === null) {
+      process.stderr.write(`bench: calc ${peer.id} answers the transcript as asyncnet does\n`);
+      continue;
+    }
+    const reason = `replies differ from asyncnet calc-server ${problem}`;
+    process.stderr.write(`bench: calc ${peer.id}: FAILED: ${reason}\n`);
+    failed.add(peer);
+    for (const e of plan.filter((x) => x.peer === peer)) {
+      results.fail(e.scenario.id, e.peer.id, "failed", reason);
+    }
+  }
+  plan.splice(0, plan.length, ...plan.filter((e) => !failed.has(e.peer)));
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -97,14 +142,25 @@ async function main(argv: string[]): Promise<number> {
   }
   const started = new Date();
   const env = probeEnvironment(ROOT);
+  if (options.baseline !== null) {
+    const cli = path.resolve(options.baseline, "dist", "src", "cli", "main.js");
+    if (!existsSync(cli)) {
+      process.stderr.write(
+        `Cannot use --baseline ${options.baseline}: no ${cli} (build it there)\n`,
+      );
+      return 2;
+    }
+    env.baselineCli = cli;
+  }
   const pin = choosePinning(options.pin);
   const setting = describe(env, pin);
   process.stderr.write(`bench: ${setting}\n`);
 
   const results = new Results();
   const plan: Entry[] = [];
+  const told = new Set<string>();
   for (const scenario of SCENARIOS) {
-    for (const peer of PEERS) {
+    for (const peer of peersWithBaseline(options.baseline !== null)) {
       if (peer.app !== scenario.app) continue;
       if (options.only !== null && !options.only.test(`${scenario.id} ${peer.id}`)) continue;
       results.add(scenario, peer);
@@ -113,7 +169,11 @@ async function main(argv: string[]): Promise<number> {
         plan.push({ scenario, peer, cmd: resolved.cmd });
       } else {
         results.fail(scenario.id, peer.id, resolved.code, resolved.reason);
-        process.stderr.write(`bench: ${scenario.id} ${peer.id}: skipped: ${resolved.reason}\n`);
+        // One notice per peer: its every row says the same.
+        if (!told.has(`${peer.app} ${peer.id}`)) {
+          told.add(`${peer.app} ${peer.id}`);
+          process.stderr.write(`bench: ${peer.app} ${peer.id}: skipped: ${resolved.reason}\n`);
+        }
       }
     }
   }
@@ -121,6 +181,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`bench: no scenario or peer matches --only ${options.only?.source}\n`);
     return 2;
   }
+
+  await checkCalcPeers(plan, results, env);
 
   const ctx: MeasureContext = {
     loadgen,

@@ -25,6 +25,12 @@ export interface BenchOptions {
   json: string | null;
   /** Pin server and load generator to different CPUs when taskset allows. Default true. */
   pin: boolean;
+  /**
+   * Another checkout of asyncnet, built (`DIR/dist/src/cli/main.js`): its CLI servers run as
+   * extra rows `asyncnet…@base` beside this tree's, in the same rounds, so that a before and
+   * an after share every minute of a noisy machine. Default: none.
+   */
+  baseline: string | null;
 }
 
 export const USAGE = `Usage: node dist/bench/run.js [options]
@@ -37,6 +43,8 @@ export const USAGE = `Usage: node dist/bench/run.js [options]
                      (default 0: the size right after the burst)
   --only REGEX       only rows whose "scenario peer" matches, e.g. 'calc' or 'raw|asyncnet'
   --json PATH        JSON output (default bench/out/bench.json; the SVG is written beside it)
+  --baseline DIR     also run the asyncnet servers of another built checkout, as rows
+                     asyncnet…@base beside this tree's (a before/after in one run)
   --no-pin           do not pin processes to CPUs
   --help             this text`;
 
@@ -75,6 +83,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
         "--idle-settle",
         "--only",
         "--json",
+        "--baseline",
       ].includes(flag)
     ) {
       const value = argv[++i];
@@ -106,6 +115,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
       : 0,
     only: pattern,
     json: given.get("--json") ?? null,
+    baseline: given.get("--baseline") ?? null,
     pin,
   };
 }

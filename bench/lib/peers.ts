@@ -5,14 +5,17 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 export type App = "echo" | "calc";
-export type Family = "raw" | "asyncnet" | "asyncio" | "uvloop";
+export type Family = "raw" | "floor" | "asyncnet" | "asyncio" | "uvloop";
 export type Style = "raw" | "streams" | "protocol";
+/** What runs the peer: Node, or Bun and Deno (asyncnet through their Node compatibility). */
+export type Runtime = "node" | "bun" | "deno";
 
 /** Why a row has no numbers. The quick test accepts only the first two as skips. */
-export type SkipCode = "uvloop-missing" | "asyncnet-missing" | "python-missing";
+export type SkipCode = "uvloop-missing" | "asyncnet-missing" | "python-missing" | "runtime-missing";
 
 export interface PeerSpec {
   /** Row name, unique within an app: `raw-node`, `asyncnet-streams`, `uvloop`, … */
@@ -22,6 +25,11 @@ export interface PeerSpec {
   style: Style;
   /** The uvloop peer whose numbers this row is divided by in the ×uvloop column. */
   uvloopBaseline: string;
+  runtime: Runtime;
+  /** The raw peer of the same runtime, divided by in the ×raw column. */
+  rawBaseline: string;
+  /** Whose asyncnet: this tree's, or the `--baseline` checkout's. Default this tree's. */
+  tree?: "baseline";
 }
 
 export interface PeerCommand {
@@ -40,6 +48,13 @@ export interface Environment {
   uvloopPython: string | null;
   uvloopVersion: string;
   asyncnetCli: string | null;
+  /** The `--baseline` checkout's CLI, when one was given. */
+  baselineCli: string | null;
+  /** Bun and Deno binaries found (see {@link runtimeCache}), and their versions. */
+  bun: string | null;
+  bunVersion: string;
+  deno: string | null;
+  denoVersion: string;
 }
 
 function spec(
@@ -48,13 +63,19 @@ function spec(
   family: Family,
   style: Style,
   uvloopBaseline: string,
+  runtime: Runtime = "node",
 ): PeerSpec {
-  return { id, app, family, style, uvloopBaseline };
+  const rawBaseline = runtime === "node" ? "raw-node" : `raw-${runtime}`;
+  return { id, app, family, style, uvloopBaseline, runtime, rawBaseline };
 }
+
+/** The echo peer every ×floor is divided by: one promise per message on `node:net`. */
+export const FLOOR_PEER = "floor-node";
 
 /** Peers in table order; the raw `node:net` one first, as every ×raw is divided by it. */
 export const PEERS: readonly PeerSpec[] = [
   spec("echo", "raw-node", "raw", "raw", "uvloop-protocol"),
+  spec("echo", FLOOR_PEER, "floor", "streams", "uvloop-streams"),
   spec("echo", "asyncnet-streams", "asyncnet", "streams", "uvloop-streams"),
   spec("echo", "asyncnet-protocol", "asyncnet", "protocol", "uvloop-protocol"),
   spec("echo", "asyncio-streams", "asyncio", "streams", "uvloop-streams"),
@@ -65,7 +86,46 @@ export const PEERS: readonly PeerSpec[] = [
   spec("calc", "asyncnet", "asyncnet", "streams", "uvloop"),
   spec("calc", "asyncio", "asyncio", "streams", "uvloop"),
   spec("calc", "uvloop", "uvloop", "streams", "uvloop"),
+  // What asyncnet costs on the other runtimes, beside their own raw socket APIs.
+  ...(["bun", "deno"] as const).flatMap((rt) => [
+    spec("echo", `raw-${rt}`, "raw", "raw", "uvloop-protocol", rt),
+    spec("echo", `asyncnet-streams-${rt}`, "asyncnet", "streams", "uvloop-streams", rt),
+    spec("calc", `raw-${rt}`, "raw", "raw", "uvloop", rt),
+    spec("calc", `asyncnet-${rt}`, "asyncnet", "streams", "uvloop", rt),
+  ]),
 ];
+
+/**
+ * The peers of a run: {@link PEERS}, and with a baseline checkout, a copy of each Node
+ * asyncnet peer right after it, named `ID@base`, with the same ×raw and ×uvloop baselines.
+ */
+export function peersWithBaseline(baseline: boolean): PeerSpec[] {
+  if (!baseline) return [...PEERS];
+  return PEERS.flatMap((p) =>
+    p.family === "asyncnet" && p.runtime === "node"
+      ? [p, { ...p, id: `${p.id}@base`, tree: "baseline" as const }]
+      : [p],
+  );
+}
+
+/**
+ * Where Bun and Deno are looked for first: `$ASYNCNET_BENCH_RUNTIMES` or else
+ * `~/.cache/asyncnet-bench`, holding `bun/` and `deno/` as left by
+ * `npm i --prefix DIR/bun bun` and `npm i --prefix DIR/deno deno`; then `bun` and
+ * `deno` on the PATH. Never the project's own node_modules: they are no dependency.
+ */
+export function runtimeCache(): string {
+  return process.env.ASYNCNET_BENCH_RUNTIMES ?? path.join(os.homedir(), ".cache", "asyncnet-bench");
+}
+
+function probeRuntime(name: "bun" | "deno"): [string, string] | null {
+  const candidates = [path.join(runtimeCache(), name, "node_modules", ".bin", name), name];
+  for (const binary of candidates) {
+    const result = spawnSync(binary, ["--version"], { encoding: "utf8", timeout: 10_000 });
+    if (result.status === 0) return [binary, result.stdout.split("\n", 1)[0]?.trim() ?? ""];
+  }
+  return null;
+}
 
 function probePython(candidates: readonly string[], code: string): [string, string] | null {
   for (const python of candidates) {
@@ -83,6 +143,8 @@ export function probeEnvironment(root: string): Environment {
     "import sys, uvloop; print(sys.version.split()[0], 'uvloop', uvloop.__version__)",
   );
   const cli = path.join(root, "dist", "src", "cli", "main.js");
+  const bun = probeRuntime("bun");
+  const deno = probeRuntime("deno");
   return {
     root,
     python: python?.[0] ?? null,
@@ -90,6 +152,11 @@ export function probeEnvironment(root: string): Environment {
     uvloopPython: uvloop?.[0] ?? null,
     uvloopVersion: uvloop?.[1] ?? "",
     asyncnetCli: existsSync(cli) ? cli : null,
+    baselineCli: null,
+    bun: bun?.[0] ?? null,
+    bunVersion: bun?.[1] ?? "",
+    deno: deno?.[0] ?? null,
+    denoVersion: deno?.[1] ?? "",
   };
 }
 
@@ -97,11 +164,14 @@ const hostPort = (host: string, port: number) => ["--host", host, "--port", Stri
 
 /** The command that starts `peer`, or why it cannot start here. */
 export function resolvePeer(peer: PeerSpec, env: Environment): Resolved {
+  if (peer.runtime !== "node") return resolveOnRuntime(peer, env);
   const bench = path.join(env.root, "bench");
   const dist = path.join(env.root, "dist", "bench", "peers");
   switch (peer.family) {
-    case "raw": {
-      const file = path.join(dist, peer.app === "echo" ? "raw-echo.js" : "raw-calc.js");
+    case "raw":
+    case "floor": {
+      const name = peer.family === "floor" ? "floor" : "raw";
+      const file = path.join(dist, `${name}-${peer.app}.js`);
       return {
         ok: true,
         cmd: { command: process.execPath, args: (h, p) => [file, ...hostPort(h, p)] },
@@ -115,7 +185,7 @@ export function resolvePeer(peer: PeerSpec, env: Environment): Resolved {
           reason: "asyncnet CLI not built (dist/src/cli/main.js missing)",
         };
       }
-      const cli = env.asyncnetCli;
+      const cli = peer.tree === "baseline" ? (env.baselineCli ?? "") : env.asyncnetCli;
       const command = peer.app === "echo" ? "echo-server" : "calc-server";
       const style = peer.style === "protocol" ? ["--style", "protocol"] : [];
       return {
@@ -153,4 +223,41 @@ export function resolvePeer(peer: PeerSpec, env: Environment): Resolved {
       };
     }
   }
+}
+
+/** A peer on Bun or Deno: their raw socket API, or asyncnet's CLI through their Node compatibility. */
+function resolveOnRuntime(peer: PeerSpec, env: Environment): Resolved {
+  const binary = peer.runtime === "bun" ? env.bun : env.deno;
+  if (binary === null) {
+    const dir = path.join(runtimeCache(), peer.runtime);
+    return {
+      ok: false,
+      code: "runtime-missing",
+      reason: `${peer.runtime} not found (npm i --prefix ${dir} ${peer.runtime}, or set ASYNCNET_BENCH_RUNTIMES)`,
+    };
+  }
+  const run = peer.runtime === "deno" ? ["run", "-A"] : [];
+  if (peer.family === "raw") {
+    const file = path.join(env.root, "dist", "bench", "peers", `${peer.runtime}-raw.js`);
+    return {
+      ok: true,
+      cmd: { command: binary, args: (h, p) => [...run, file, peer.app, ...hostPort(h, p)] },
+    };
+  }
+  if (env.asyncnetCli === null) {
+    return {
+      ok: false,
+      code: "asyncnet-missing",
+      reason: "asyncnet CLI not built (dist/src/cli/main.js missing)",
+    };
+  }
+  const cli = env.asyncnetCli;
+  const command = peer.app === "echo" ? "echo-server" : "calc-server";
+  return {
+    ok: true,
+    cmd: {
+      command: binary,
+      args: (h, p) => [...run, cli, command, ...hostPort(h, p), "--log-level", "warn"],
+    },
+  };
 }

@@ -3,7 +3,7 @@
  * that they survive a noisy machine) and prints the table.
  */
 import type { Sample } from "./measure.js";
-import type { PeerSpec, SkipCode } from "./peers.js";
+import { FLOOR_PEER, type PeerSpec, type SkipCode } from "./peers.js";
 import type { Scenario, Unit } from "./scenarios.js";
 
 export interface Row {
@@ -11,6 +11,7 @@ export interface Row {
   peer: string;
   family: PeerSpec["family"];
   style: PeerSpec["style"];
+  runtime: PeerSpec["runtime"];
   unit: Unit;
   status: "ok" | "skipped" | "failed";
   /** For skipped rows, why; the quick test accepts only uvloop-missing and asyncnet-missing. */
@@ -27,9 +28,20 @@ export interface Row {
   xRaw: number | null;
   /** The same against the uvloop peer of the same style. */
   xUvloop: number | null;
+  /**
+   * The same against the promise-per-message `node:net` echo (echo rows only): what a
+   * design costs beyond one promise per message, the least any coroutine design pays.
+   */
+  xFloor: number | null;
   /** Highest load-generator CPU use seen (0–1). */
   loadgenCpu: number | null;
   serverCpu: number | null;
+  /**
+   * Median over rounds of the server's CPU time per reply (per MB for bulk), in µs:
+   * its CPU use over the whole load run divided by the measured rate. Steadier than
+   * the rate when other processes take the CPUs, since waiting for a CPU costs none.
+   */
+  cpuUs: number | null;
   /** Median CPUs used by other processes during this row's runs: the machine's noise. */
   otherCpu: number | null;
   samples: Sample[];
@@ -52,6 +64,7 @@ const key = (scenario: string, peer: string) => `${scenario} ${peer}`;
 export class Results {
   readonly #rows = new Map<string, Row>();
   readonly #uvloopOf = new Map<string, string>();
+  readonly #peerOf = new Map<string, PeerSpec>();
 
   get size(): number {
     return this.#rows.size;
@@ -60,11 +73,13 @@ export class Results {
   /** Declares a row, in table order. */
   add(s: Scenario, p: PeerSpec): void {
     this.#uvloopOf.set(key(s.id, p.id), p.uvloopBaseline);
+    this.#peerOf.set(key(s.id, p.id), p);
     this.#rows.set(key(s.id, p.id), {
       scenario: s.id,
       peer: p.id,
       family: p.family,
       style: p.style,
+      runtime: p.runtime,
       unit: s.unit,
       status: "ok",
       reasonCode: null,
@@ -77,8 +92,10 @@ export class Results {
       p999Us: null,
       xRaw: null,
       xUvloop: null,
+      xFloor: null,
       loadgenCpu: null,
       serverCpu: null,
+      cpuUs: null,
       otherCpu: null,
       samples: [],
     });
@@ -139,12 +156,18 @@ export class Results {
       const cpus = row.samples.map((s) => s.loadgenCpu).filter((v): v is number => v !== null);
       row.loadgenCpu = cpus.length > 0 ? Math.max(...cpus) : null;
       row.serverCpu = pick((s) => s.serverCpu);
+      row.cpuUs = pick((s) =>
+        s.serverCpu === null || s.value <= 0 ? null : (s.serverCpu / s.value) * 1e6,
+      );
       row.otherCpu = pick((s) => s.otherCpu);
     }
     for (const row of rows) {
       if (row.status !== "ok") continue;
-      row.xRaw = this.#ratio(row, "raw-node");
+      const peer = this.#peerOf.get(key(row.scenario, row.peer));
+      row.xRaw = this.#ratio(row, peer?.rawBaseline ?? "raw-node");
       row.xUvloop = this.#ratio(row, this.#uvloopOf.get(key(row.scenario, row.peer)) ?? "");
+      // The floor peer runs on Node: a ratio to it from another runtime would mix two things.
+      row.xFloor = peer?.runtime === "node" ? this.#ratio(row, FLOOR_PEER) : null;
     }
     return rows;
   }
@@ -176,8 +199,10 @@ export function formatTable(rows: Row[]): string {
     "p50 µs",
     "p99 µs",
     "p99.9 µs",
+    "cpu µs",
     "×raw",
     "×uvloop",
+    "×floor",
   ];
   const lines: string[][] = [];
   let bound = false;
@@ -196,8 +221,10 @@ export function formatTable(rows: Row[]): string {
       us(row.p50Us),
       us(row.p99Us),
       us(row.p999Us),
+      row.cpuUs === null ? "-" : row.cpuUs < 100 ? grouped(row.cpuUs, 2) : grouped(row.cpuUs),
       ratio(row.xRaw),
       ratio(row.xUvloop),
+      ratio(row.xFloor),
     ]);
   }
   const widths = header.map((h, i) =>
@@ -221,8 +248,11 @@ export function formatTable(rows: Row[]): string {
   }
   out.push(
     "",
-    "×raw, ×uvloop: this peer ÷ raw node:net (or uvloop of the same style), median of per-round ratios;",
+    "×raw, ×uvloop, ×floor: this peer ÷ the raw peer of its runtime (raw node:net for Node), or",
+    "uvloop of the same style, or the promise-per-message node:net echo; medians of per-round ratios;",
     "for idle-rss (KB/conn, lower is better) a ratio above 1 means more memory per connection.",
+    "cpu µs: the server's CPU time per reply (per MB for bulk), median over rounds; it moves less",
+    "than replies/s when other processes share the CPUs.",
   );
   const noise = median(rows.flatMap((r) => (r.otherCpu === null ? [] : [r.otherCpu])));
   if (noise !== null && noise > 0.2) {

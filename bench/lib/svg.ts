@@ -14,6 +14,7 @@ const GAP = 4;
 
 const COLORS: Record<Row["family"], string> = {
   raw: "#7f7f7f",
+  floor: "#bcbd22",
   asyncnet: "#1f77b4",
   asyncio: "#ff7f0e",
   uvloop: "#2ca02c",

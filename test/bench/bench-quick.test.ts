@@ -12,14 +12,28 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".
 // Written out here rather than imported, so that a runner that drops a row fails.
 const ECHO_PEERS = [
   "raw-node",
+  "floor-node",
   "asyncnet-streams",
   "asyncnet-protocol",
   "asyncio-streams",
   "asyncio-protocol",
   "uvloop-streams",
   "uvloop-protocol",
+  "raw-bun",
+  "asyncnet-streams-bun",
+  "raw-deno",
+  "asyncnet-streams-deno",
 ];
-const CALC_PEERS = ["raw-node", "asyncnet", "asyncio", "uvloop"];
+const CALC_PEERS = [
+  "raw-node",
+  "asyncnet",
+  "asyncio",
+  "uvloop",
+  "raw-bun",
+  "asyncnet-bun",
+  "raw-deno",
+  "asyncnet-deno",
+];
 const EXPECTED: [string, string][] = [
   ...["pingpong-50", "pipelined-50x16", "conns-1000", "bulk-64k", "idle-rss"].flatMap((s) =>
     ECHO_PEERS.map((p): [string, string] => [`echo/${s}`, p]),
@@ -33,6 +47,7 @@ interface Row {
   scenario: string;
   peer: string;
   family: string;
+  runtime: string;
   status: string;
   reasonCode: string | null;
   reason: string | null;
@@ -48,7 +63,7 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
     execFile(
       process.execPath,
       [path.join(ROOT, "dist", "bench", "run.js"), ...args],
-      { cwd: ROOT, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
+      { cwd: ROOT, timeout: 420_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
         resolve({ code, stdout, stderr });
@@ -62,10 +77,19 @@ const uvloopInstalled =
   spawnSync("python3", ["-c", "import uvloop"], { timeout: 10_000 }).status === 0;
 const asyncnetBuilt = existsSync(path.join(ROOT, "dist", "src", "cli", "main.js"));
 
+/** Whether Bun or Deno runs, where the bench looks for it (its cache directory, then PATH). */
+function runtimeInstalled(name: string): boolean {
+  const cache =
+    process.env.ASYNCNET_BENCH_RUNTIMES ?? path.join(os.homedir(), ".cache", "asyncnet-bench");
+  return [path.join(cache, name, "node_modules", ".bin", name), name].some(
+    (binary) => spawnSync(binary, ["--version"], { timeout: 10_000 }).status === 0,
+  );
+}
+
 test(
   "bench --quick completes and reports every scenario on every peer",
   {
-    timeout: 300_000,
+    timeout: 480_000,
   },
   async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "asyncnet-bench-"));
@@ -87,10 +111,17 @@ test(
         assert.ok(line !== undefined, `no table line for ${where}`);
 
         if (row.status === "skipped") {
-          // Only two reasons are acceptable, and only when they are true.
+          // Only three reasons are acceptable, and only when they are true.
           if (row.reasonCode === "uvloop-missing") {
             assert.equal(row.family, "uvloop", where);
             assert.equal(uvloopInstalled, false, `${where} skipped although uvloop is installed`);
+          } else if (row.reasonCode === "runtime-missing") {
+            assert.ok(row.runtime === "bun" || row.runtime === "deno", where);
+            assert.equal(
+              runtimeInstalled(row.runtime),
+              false,
+              `${where} skipped although installed`,
+            );
           } else {
             assert.equal(row.reasonCode, "asyncnet-missing", `${where}: ${row.reason}`);
             assert.equal(row.family, "asyncnet", where);
