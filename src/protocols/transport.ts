@@ -301,7 +301,10 @@ export class Transport {
         };
       case "sockname": {
         const local = socket.address();
-        return "port" in local ? local : (this.#options.names?.sockname ?? fallback);
+        // Bun gives an unnamed Unix socket { address, family, port } all undefined.
+        return "port" in local && typeof local.port === "number"
+          ? local
+          : (this.#options.names?.sockname ?? fallback);
       }
       case "socket":
         return socket;
