@@ -10,7 +10,7 @@
  */
 
 import { type ChildProcess, spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { HOST, readRssKb, spawnPinned } from "../../bench/lib/server.js";
@@ -50,6 +50,26 @@ const KEEP_LINES = 2000;
 export function fdCountOf(pid: number | undefined): number {
   try {
     return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Number of sockets process `pid` holds (its /proc/PID/fd links to `socket:[...]`);
+ * NaN once it is gone. Files and pipes the runtime opens for a moment do not count.
+ */
+export function socketCountOf(pid: number | undefined): number {
+  try {
+    let sockets = 0;
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith("socket:")) sockets++;
+      } catch {
+        // Closed between the listing and the readlink: not held.
+      }
+    }
+    return sockets;
   } catch {
     return Number.NaN;
   }
@@ -186,6 +206,11 @@ export class FaultServer {
   /** Open descriptors (NaN once gone). */
   fdCount(): number {
     return fdCountOf(this.child.pid);
+  }
+
+  /** Open sockets, listening ones included (NaN once gone). */
+  socketCount(): number {
+    return socketCountOf(this.child.pid);
   }
 
   /** Stderr lines so far (the first {@link KEEP_LINES} are kept). */

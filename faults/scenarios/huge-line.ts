@@ -46,8 +46,27 @@ export interface HugeLineFigures extends Checked {
   probeAnswered: boolean;
 }
 
-/** Bounded memory: what the server may grow by while the line streams in. */
+/** Bounded memory: what a server that stops reading may grow by (see `no-read`). */
 export const RSS_BOUND_KB = 64 * 1024;
+
+/**
+ * What the server may grow by while the line streams in; the server runs on this
+ * process's runtime (`process.execPath`), so this process's V8 decides it.
+ *
+ * The server keeps none of the line, but every socket read arrives in a new 64 KiB
+ * Buffer that is garbage a moment later, and when that garbage is collected is V8's
+ * choice. With a GC forced every 10 ms the growth is 15-19 MiB on Node 22 and 24
+ * alike. Left to itself, V8 12 (Node 20, 22) scavenges on "external memory
+ * pressure" (--trace-gc) about every 32 MiB of dead buffers: growth 33-36 MiB, for a
+ * 256 MiB line and a 1 GiB one. V8 13 and later (Node 24, 26) showed no such
+ * scavenge; a full GC starts once external memory has grown by about its 64 MiB
+ * soft limit: growth 68-87 MiB on Node 24 and 26, again the same for 1 GiB (heap
+ * used stays under 9 MiB; arrayBuffers peak at 65-75 MiB). So V8 >= 13 gets that
+ * 64 MiB on top of the 36 MiB V8 12 reaches: 100 MiB, still far below a server that
+ * kept even an eighth of a 256 MiB line on top of its garbage.
+ */
+export const HUGE_LINE_RSS_BOUND_KB =
+  Number(process.versions.v8.split(".")[0]) >= 13 ? 100 * 1024 : RSS_BOUND_KB;
 
 /** Runs the scenario; see the module comment. */
 export function hugeLine(p: HugeLineParams): Promise<HugeLineFigures> {
@@ -105,9 +124,9 @@ function check(f: HugeLineFigures): string[] {
   }
   if (!f.answeredAfter) problems.push("the request after the huge line was not answered");
   if (f.ending !== "eof") problems.push(`the connection ended by ${f.ending}, not a clean EOF`);
-  if (f.rssPeakKb - f.rssBeforeKb > RSS_BOUND_KB) {
+  if (f.rssPeakKb - f.rssBeforeKb > HUGE_LINE_RSS_BOUND_KB) {
     problems.push(
-      `server RSS grew by ${mib(f.rssPeakKb - f.rssBeforeKb)} (bound ${mib(RSS_BOUND_KB)})`,
+      `server RSS grew by ${mib(f.rssPeakKb - f.rssBeforeKb)} (bound ${mib(HUGE_LINE_RSS_BOUND_KB)})`,
     );
   }
   if (!f.serverAlive) problems.push("the server died");

@@ -90,8 +90,9 @@ export function captureConnectionInfo(stream: object, names?: EndNames): Connect
       ? (socket.remoteAddress ?? names?.peername)
       : address(socket.remoteAddress ?? "", socket.remotePort, socket.remoteFamily ?? "");
   const local = typeof socket.address === "function" ? socket.address() : undefined;
+  // Bun gives an unnamed Unix socket { address, family, port } all undefined.
   const sockname =
-    typeof local === "object" && "port" in local
+    typeof local === "object" && typeof (local as { port?: unknown }).port === "number"
       ? fromAddressInfo(local as SocketAddress)
       : names?.sockname;
   if (socket.encrypted !== true) return Object.freeze({ peername, sockname });

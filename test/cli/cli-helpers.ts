@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
+import { runtimeArgs, testRuntime } from "../helpers/runtime.js";
 
 /** The built CLI: dist/src/cli/main.js (this file is dist/test/cli/cli-helpers.js). */
 export const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
@@ -34,9 +35,11 @@ export interface Spawned {
 
 const children = new Set<ChildProcess>();
 
-/** Spawns `node dist/src/cli/main.js ...args`. */
+/** Spawns `dist/src/cli/main.js ...args` with the runtime under test (see `testRuntime`). */
 export function spawnCli(args: readonly string[]): Spawned {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(testRuntime().command, runtimeArgs(CLI, args), {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   children.add(child);
   const out: Buffer[] = [];
   const err: Buffer[] = [];

@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { runtimeArgs, testRuntime } from "./runtime.js";
 
 /** The built CLI, next to this file once compiled: dist/test/helpers → dist/src/cli/main.js. */
 export const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
@@ -265,7 +266,7 @@ export interface CliResult {
  */
 export function runCli(args: string[], options: { cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(testRuntime().command, runtimeArgs(CLI, args), {
       cwd: options.cwd,
       stdio: ["ignore", "pipe", "pipe"],
     });

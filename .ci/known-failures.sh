@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs `deno test ...` and fails on any failing test not listed in LIST (one
+# "suite ... test" name a line as Deno prints it under FAILURES; # comments), or when
+# Deno fails without naming a failing test. A listed test that passes is reported,
+# not failed, so the list can shrink as Deno's Node compatibility catches up.
+#
+#   .ci/known-failures.sh LIST -- deno test -A FILES...
+set -uo pipefail
+list="$1"
+shift 2
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+NO_COLOR=1 "$@" 2>&1 | tee "$out"
+status=${PIPESTATUS[0]}
+failures="$(sed -n '/^ FAILURES *$/,$p' "$out" | sed -n 's/^\(.* \.\.\. .*\) => .*$/\1/p' | sort -u)"
+known="$(grep -v '^\s*#' "$list" | sed '/^\s*$/d' | sort -u)"
+unexpected="$(comm -23 <(echo "$failures" | sed '/^$/d') <(echo "$known"))"
+fixed="$(comm -13 <(echo "$failures" | sed '/^$/d') <(echo "$known"))"
+if [[ -n "$fixed" ]]; then
+  echo "known-failures: these listed tests passed; remove them from $list:"
+  echo "$fixed" | sed 's/^/  /'
+fi
+if [[ -n "$unexpected" ]]; then
+  echo "known-failures: failures not in $list:"
+  echo "$unexpected" | sed 's/^/  /'
+  exit 1
+fi
+if [[ $status != 0 && -z "$failures" ]]; then
+  echo "known-failures: the run failed ($status) without naming a failing test"
+  exit 1
+fi
+echo "known-failures: $(echo "$failures" | sed '/^$/d' | wc -l) known failures, no other"
