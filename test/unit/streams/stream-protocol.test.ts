@@ -1,3 +1,4 @@
+import { systemClock } from "../../../src/protocols/clock.js";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ConnectionClosedError, ConnectionResetError } from "../../../src/errors.js";
@@ -10,6 +11,7 @@ import { isPending, sleep, withTimeout } from "../../helpers/with-timeout.js";
 function fakeTransport(options: { secure?: boolean } = {}) {
   const state = { closing: false, writes: [] as string[] };
   const transport = {
+    clock: systemClock,
     canWriteEof: () => !options.secure,
     isClosing: () => state.closing,
     pauseReading() {},
@@ -156,6 +158,7 @@ function connectedForShutdown() {
     close() {
       state.closing = true;
     },
+    clock: systemClock,
   };
   const protocol = new StreamProtocol({ limit: 16 });
   protocol.connectionMade(transport as unknown as Transport);
