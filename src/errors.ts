@@ -198,3 +198,19 @@ export class HttpParseError extends SyntaxError {
     this.line = line;
   }
 }
+
+/**
+ * A connection's PROXY protocol header (v1 or v2) is malformed, unsupported,
+ * longer than the configured cap, fails its CRC32C, or the connection ended
+ * before it was complete. The header is required when the PROXY protocol is
+ * enabled, so the connection must be closed: nothing after a bad header can be
+ * trusted to be application data.
+ */
+export class ProxyHeaderError extends SyntaxError {
+  override readonly name = "ProxyHeaderError";
+  readonly code = "ERR_PROXY_HEADER";
+
+  constructor(message: string, options?: AsyncNetErrorOptions) {
+    super(message, options);
+  }
+}

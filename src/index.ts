@@ -74,3 +74,35 @@ export {
 } from "./streams/stream-reader.js";
 export { SHUTDOWN_SETTLE_MS } from "./streams/stream-protocol.js";
 export { StreamWriter } from "./streams/stream-writer.js";
+export { ProxyHeaderError } from "./errors.js";
+export type {
+  ProxyAddress,
+  ProxyFamily,
+  ProxyHeader,
+  ProxyInetAddress,
+  ProxyRawTlv,
+  ProxySslTlv,
+  ProxyTlvs,
+  ProxyTransport,
+  ProxyUnixAddress,
+} from "./framing/proxy-header.js";
+export {
+  buildProxyHeaderV1,
+  type ProxyHeaderV1Endpoints,
+} from "./framing/proxy-header-build-v1.js";
+export {
+  buildProxyHeaderV2,
+  type ProxyHeaderV2Options,
+  type ProxySslTlvInput,
+  type ProxyTlvsInput,
+} from "./framing/proxy-header-build-v2.js";
+export { crc32c } from "./framing/proxy-header-crc32c.js";
+export {
+  DEFAULT_PROXY_HEADER_MAX_BYTES,
+  PROXY_V1_MAX_BYTES,
+  PROXY_V2_MAX_BYTES,
+  ProxyHeaderParser,
+  type ProxyHeaderParserOptions,
+  type ProxyHeaderParserState,
+  type ProxyHeaderResult,
+} from "./framing/proxy-header-parser.js";
