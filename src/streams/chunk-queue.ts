@@ -157,7 +157,8 @@ export class ChunkQueue {
       const end = base + chunk.length - start;
       if (from < end) {
         const offset = start + Math.max(0, from - base);
-        const at = length === 1 ? chunk.indexOf(sep[0] as number, offset) : chunk.indexOf(sep, offset);
+        const at =
+          length === 1 ? chunk.indexOf(sep[0] as number, offset) : chunk.indexOf(sep, offset);
         if (at !== -1) {
           examined += at + length - offset;
           return base + at - start;

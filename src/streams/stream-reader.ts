@@ -448,7 +448,10 @@ export class StreamReader implements AsyncIterable<Buffer> {
     }
     if (matchStart !== -1) {
       if (matchStart > this.#limit) {
-        throw new LimitOverrunError("Separator is found, but chunk is longer than limit", matchStart);
+        throw new LimitOverrunError(
+          "Separator is found, but chunk is longer than limit",
+          matchStart,
+        );
       }
       return this.#take(matchEnd);
     }
@@ -485,7 +488,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
   lines(options: LinesOptions = {}): AsyncGenerator<Buffer, void, undefined> {
     const onTooLong = options.onTooLong ?? "throw";
     if (onTooLong !== "throw" && onTooLong !== "skip") {
-      throw new RangeError(`Invalid onTooLong: must be "throw" or "skip", got ${String(onTooLong)}`);
+      throw new RangeError(
+        `Invalid onTooLong: must be "throw" or "skip", got ${String(onTooLong)}`,
+      );
     }
     const skip = onTooLong === "skip";
     const readOptions = options.signal === undefined ? undefined : { signal: options.signal };
