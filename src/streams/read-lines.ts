@@ -13,10 +13,23 @@ export interface LinesOptions {
 }
 
 /**
- * The lines `readLine` returns, until the empty one at EOF; with `skip`, a
- * LimitOverrunError is passed over instead of ending the iteration.
+ * The lines `readLine(options)` returns, until the empty one at EOF, as
+ * {@link StreamReader.lines} documents.
+ * @throws {RangeError} at once for an `onTooLong` other than "throw" or "skip".
  */
-export async function* readLines(
+export function readLines(
+  readLine: (options: { signal?: AbortSignal | undefined } | undefined) => Promise<Buffer>,
+  options: LinesOptions,
+): AsyncGenerator<Buffer, void, undefined> {
+  const onTooLong = options.onTooLong ?? "throw";
+  if (onTooLong !== "throw" && onTooLong !== "skip") {
+    throw new RangeError(`Invalid onTooLong: must be "throw" or "skip", got ${String(onTooLong)}`);
+  }
+  const readOptions = options.signal === undefined ? undefined : { signal: options.signal };
+  return iterate(() => readLine(readOptions), onTooLong === "skip");
+}
+
+async function* iterate(
   readLine: () => Promise<Buffer>,
   skip: boolean,
 ): AsyncGenerator<Buffer, void, undefined> {

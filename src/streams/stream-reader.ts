@@ -1,34 +1,23 @@
 import {
-  abortReason,
   ConcurrentReadError,
   IncompleteReadError,
   InvalidStateError,
   LimitOverrunError,
 } from "../errors.js";
 import type { Transport } from "../protocols/transport.js";
-import { ChunkQueue } from "./chunk-queue.js";
+import { ChunkQueue, type LineVisitor } from "./chunk-queue.js";
+import { FlowControl } from "./flow-control.js";
 import { type LinesOptions, readLines } from "./read-lines.js";
-import { resolveLimit } from "./resolve-limit.js";
-import { SignalWatch } from "./signal-watch.js";
+import { CHUNK, LINE, LOOP, type PendingRead, ReadWaiter } from "./read-waiter.js";
+import { type Separator, toSeparators } from "./separators.js";
+import { resolveReaderOptions, type StreamReaderOptions } from "./stream-reader-options.js";
+import { takeUntil } from "./take-until.js";
 
-export { DEFAULT_LIMIT, resolveLimit } from "./resolve-limit.js";
+export type { LineVisitor } from "./chunk-queue.js";
 export type { LinesOptions } from "./read-lines.js";
-
-/** Options of a {@link StreamReader}. */
-export interface StreamReaderOptions {
-  /**
-   * The most bytes `readLine` / `readUntil` look through for a separator.
-   * Default 64 KiB.
-   */
-  limit?: number;
-  /**
-   * Flow control: the transport is paused while more than `highWaterMark`
-   * bytes are buffered, and resumed once at most half of it remain (or as soon
-   * as a read needs more than is buffered). A positive integer; default
-   * 2 × `limit`, so the limit alone sets both, as before this option.
-   */
-  highWaterMark?: number;
-}
+export { DEFAULT_LIMIT, resolveLimit } from "./resolve-limit.js";
+export type { Separator } from "./separators.js";
+export type { StreamReaderOptions } from "./stream-reader-options.js";
 
 /** Options of a single read. */
 export interface ReadOptions {
@@ -36,41 +25,10 @@ export interface ReadOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** A separator for `readUntil`: a string (UTF-8) or bytes. */
-export type Separator = string | Uint8Array;
-
-/** Receives the lines of {@link StreamReader.readLinesNow}. */
-export interface LineVisitor {
-  /**
-   * One line, `\n` included: `bytes[start, end)`, valid only during the call.
-   * Return false to stop after it.
-   */
-  onLine(bytes: Buffer, start: number, end: number): boolean;
-}
-
 const EMPTY = Buffer.alloc(0);
 const NEWLINE = 0x0a;
 const NEWLINE_BUFFER = Buffer.of(NEWLINE);
 const NEWLINE_SEPARATORS = [NEWLINE_BUFFER];
-
-// What completes the read in progress. An async read's loop (LOOP) is woken by
-// any new data and looks again itself; read(n) (CHUNK) and readLine (LINE) are
-// completed here, straight from feedData, which saves them an async frame and a
-// promise hop per wait.
-const LOOP = 0;
-const CHUNK = 1;
-const LINE = 2;
-
-/** The one read in progress (CPython's `_waiter`); `resolve` is set while it waits. */
-interface PendingRead {
-  readonly kind: typeof LOOP | typeof CHUNK | typeof LINE;
-  /** CHUNK: the most bytes to return. */
-  readonly size: number;
-  readonly options: ReadOptions | undefined;
-  signal: AbortSignal | undefined;
-  resolve: ((value: Buffer | PromiseLike<Buffer> | undefined) => void) | undefined;
-  reject: ((error: Error) => void) | undefined;
-}
 
 /**
  * A buffer of bytes received from a connection, read with asyncio's
@@ -90,25 +48,17 @@ interface PendingRead {
  */
 export class StreamReader implements AsyncIterable<Buffer> {
   readonly #limit: number;
-  readonly #highWaterMark: number;
+  readonly #flow: FlowControl;
   readonly #queue = new ChunkQueue();
   #eof = false;
   #exception: Error | undefined;
-  #read: PendingRead | undefined;
-  #transport: Transport | undefined;
-  #paused = false;
-  // The signal this reader is registered with; it outlives a read (see SignalWatch).
-  #watched: AbortSignal | undefined;
+  // The read in progress and its wait: what completes it is decided here (#deliver).
+  readonly #waiter = new ReadWaiter();
 
   constructor(options: StreamReaderOptions = {}) {
-    this.#limit = resolveLimit(options.limit);
-    const highWaterMark = options.highWaterMark ?? 2 * this.#limit;
-    if (!Number.isSafeInteger(highWaterMark) || highWaterMark <= 0) {
-      throw new RangeError(
-        `Invalid highWaterMark: must be a positive integer, got ${highWaterMark}`,
-      );
-    }
-    this.#highWaterMark = highWaterMark;
+    const { limit, highWaterMark } = resolveReaderOptions(options);
+    this.#limit = limit;
+    this.#flow = new FlowControl(highWaterMark);
   }
 
   /** The reader's limit in bytes. */
@@ -118,7 +68,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** The flow-control threshold in bytes (see {@link StreamReaderOptions.highWaterMark}). */
   get highWaterMark(): number {
-    return this.#highWaterMark;
+    return this.#flow.highWaterMark;
   }
 
   /** Bytes buffered and not yet read. */
@@ -142,10 +92,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * @throws {InvalidStateError} when a transport is already set.
    */
   setTransport(transport: Transport): void {
-    if (this.#transport !== undefined) {
-      throw new InvalidStateError("Cannot set transport: already set");
-    }
-    this.#transport = transport;
+    this.#flow.setTransport(transport);
   }
 
   /**
@@ -156,7 +103,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
   feedData(data: Buffer): void {
     if (this.#eof) throw new InvalidStateError("Cannot feed data: EOF was already fed");
     const queue = this.#queue;
-    const read = this.#read;
+    const read = this.#waiter.read;
     const waiting = read !== undefined && read.resolve !== undefined;
     // The common cases, a read(n) or readLine waiting on an empty buffer for a
     // chunk that is exactly what it needs: hand the chunk over without queueing it.
@@ -165,7 +112,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
         (read.kind === CHUNK && data.length <= read.size) ||
         (read.kind === LINE && data.length <= this.#limit + 1 && isOneLine(data))
       ) {
-        this.#settle(undefined, data);
+        this.#waiter.settle(undefined, data);
         return;
       }
     }
@@ -173,26 +120,23 @@ export class StreamReader implements AsyncIterable<Buffer> {
     queue.append(data);
     if (queue.size === before) return;
     if (waiting) this.#deliver(read);
-    if (!this.#paused && this.#transport !== undefined && queue.size > this.#highWaterMark) {
-      this.#paused = true;
-      this.#transport.pauseReading();
-    }
+    this.#flow.grew(queue.size);
   }
 
   /** Marks the end of the stream: reads return what is buffered, then empty. Idempotent. */
   feedEof(): void {
     this.#eof = true;
     this.#queue.stopDiscarding();
-    this.#unwatch();
-    const read = this.#read;
+    this.#waiter.unwatch();
+    const read = this.#waiter.read;
     if (read?.resolve !== undefined) this.#deliver(read);
   }
 
   /** Makes every later read (and the waiting one) reject with `error`. */
   setException(error: Error): void {
     this.#exception = error;
-    this.#unwatch();
-    this.#settle(error);
+    this.#waiter.unwatch();
+    this.#waiter.settle(error);
   }
 
   /** The error given to `setException`, if any. */
@@ -211,7 +155,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * an empty buffer means EOF.
    */
   read(n = -1, options?: ReadOptions): Promise<Buffer> {
-    if (n > 0 && Number.isSafeInteger(n) && this.#read === undefined && !this.#exception) {
+    if (n > 0 && Number.isSafeInteger(n) && this.#waiter.read === undefined && !this.#exception) {
       const size = this.#queue.size;
       if (size > 0) return Promise.resolve(this.#take(Math.min(n, size)));
       if (this.#eof) return Promise.resolve(EMPTY);
@@ -232,7 +176,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
       while (this.#queue.size === 0 && !this.#eof) await this.#wait();
       return this.#take(Math.min(n, this.#queue.size));
     } finally {
-      this.#read = undefined;
+      this.#waiter.end();
     }
   }
 
@@ -242,7 +186,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
    */
   readExactly(n: number, options?: ReadOptions): Promise<Buffer> {
     // Fast path (a length-prefixed framing's every read): the bytes are buffered.
-    if (this.#read === undefined && !this.#exception && n >= 0 && n <= this.#queue.size) {
+    if (this.#waiter.read === undefined && !this.#exception && n >= 0 && n <= this.#queue.size) {
       if (Number.isSafeInteger(n)) return Promise.resolve(this.#take(n));
     }
     return this.#readExactlyLoop(n, options);
@@ -258,7 +202,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
         await this.#wait();
       }
     } finally {
-      this.#read = undefined;
+      this.#waiter.end();
     }
   }
 
@@ -298,7 +242,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     // Fast path: a whole line already buffered, no promise machinery beyond the result.
     const line = this.readLineNow();
     if (line !== null) return Promise.resolve(line);
-    if (this.#read === undefined && !this.#exception && !this.#eof) {
+    if (this.#waiter.read === undefined && !this.#exception && !this.#eof) {
       if (this.#queue.size <= this.#limit) return this.#request(LINE, 0, options);
     }
     return this.#readLineLoop(options);
@@ -314,7 +258,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * burst, then writes the replies together and awaits `readLine` for more.
    */
   readLineNow(): Buffer | null {
-    if (this.#read !== undefined || this.#exception !== undefined) return null;
+    if (this.#waiter.read !== undefined || this.#exception !== undefined) return null;
     return this.#lineNow();
   }
 
@@ -335,7 +279,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * line by line: it saves a Buffer object per line.
    */
   readLinesNow(visitor: LineVisitor): number {
-    if (this.#read !== undefined || this.#exception !== undefined) return 0;
+    if (this.#waiter.read !== undefined || this.#exception !== undefined) return 0;
     const count = this.#queue.takeLines(this.#limit, visitor);
     this.#resumeIfDrained();
     return count;
@@ -383,7 +327,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
       return Promise.reject(error);
     }
     // Fast path: the separator is buffered (or the answer is an error) without waiting.
-    if (this.#read === undefined && !this.#exception) {
+    if (this.#waiter.read === undefined && !this.#exception) {
       try {
         const bytes = this.#untilNow(separators, 0);
         if (bytes !== null) return Promise.resolve(bytes);
@@ -424,47 +368,14 @@ export class StreamReader implements AsyncIterable<Buffer> {
         await this.#wait();
       }
     } finally {
-      this.#read = undefined;
+      this.#waiter.end();
     }
   }
 
-  /** The bytes through the separator that ends first, if buffered; throws past the limit or at EOF. */
   #untilNow(separators: Buffer[], from: number): Buffer | null {
-    const queue = this.#queue;
-    let matchStart = -1;
-    let matchEnd = Number.POSITIVE_INFINITY;
-    if (separators.length === 1) {
-      const sep = separators[0] as Buffer;
-      matchStart = queue.find(sep);
-      matchEnd = matchStart + sep.length;
-    } else {
-      for (const sep of separators) {
-        const at = queue.indexOf(sep, from);
-        if (at !== -1 && at + sep.length < matchEnd) {
-          matchStart = at;
-          matchEnd = at + sep.length;
-        }
-      }
-    }
-    if (matchStart !== -1) {
-      if (matchStart > this.#limit) {
-        throw new LimitOverrunError(
-          "Separator is found, but chunk is longer than limit",
-          matchStart,
-        );
-      }
-      return this.#take(matchEnd);
-    }
-    const longest = Math.max(...separators.map((s) => s.length));
-    const consumed = Math.max(0, queue.size + 1 - longest);
-    if (consumed > this.#limit) {
-      throw new LimitOverrunError(
-        `Cannot read until separator: not found within the limit of ${this.#limit} bytes`,
-        consumed,
-      );
-    }
-    if (this.#eof) throw new IncompleteReadError(this.#take(queue.size), null);
-    return null;
+    const bytes = takeUntil(this.#queue, separators, from, this.#limit, this.#eof);
+    if (bytes !== null) this.#resumeIfDrained();
+    return bytes;
   }
 
   /** Iterates over lines (as `readLine`) until EOF. */
@@ -486,113 +397,50 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * @throws {RangeError} at once for an `onTooLong` other than those two.
    */
   lines(options: LinesOptions = {}): AsyncGenerator<Buffer, void, undefined> {
-    const onTooLong = options.onTooLong ?? "throw";
-    if (onTooLong !== "throw" && onTooLong !== "skip") {
-      throw new RangeError(
-        `Invalid onTooLong: must be "throw" or "skip", got ${String(onTooLong)}`,
-      );
-    }
-    const skip = onTooLong === "skip";
-    const readOptions = options.signal === undefined ? undefined : { signal: options.signal };
-    return readLines(() => this.readLine(readOptions), skip);
+    return readLines((readOptions) => this.readLine(readOptions), options);
   }
 
   /** Refuses a read while another is in progress, or after `setException`. */
   #check(method: string): void {
-    if (this.#read !== undefined) throw new ConcurrentReadError(method);
+    if (this.#waiter.read !== undefined) throw new ConcurrentReadError(method);
     if (this.#exception !== undefined) throw this.#exception;
   }
 
-  /** Starts an async read's loop (LOOP); its `finally` ends it. */
+  /** Starts an async read's loop (LOOP); its `finally` ends it (`#waiter.end()`). */
   #begin(method: string, options: ReadOptions | undefined): void {
     this.#check(method);
-    this.#read = {
-      kind: LOOP,
-      size: 0,
-      options,
-      signal: undefined,
-      resolve: undefined,
-      reject: undefined,
-    };
+    this.#waiter.begin(options);
   }
 
   /** Waits for more data (or EOF) in an async read's loop; the loop looks again. */
   async #wait(): Promise<void> {
-    const read = this.#read as PendingRead;
-    await this.#request(LOOP, 0, read.options);
+    await this.#request(LOOP, 0, (this.#waiter.read as PendingRead).options);
   }
 
-  /** Makes the read in progress wait: `kind` says what completes it (see {@link #deliver}). */
+  /** Makes the read wait: `kind` says what completes it (see {@link #deliver}). */
   #request(kind: PendingRead["kind"], size: number, options?: ReadOptions): Promise<Buffer> {
     if (this.#exception !== undefined) return Promise.reject(this.#exception);
-    const signal = options?.signal;
-    if (signal !== undefined) {
-      if (signal.aborted) return Promise.reject(abortReason(signal));
-      if (signal !== this.#watched) {
-        this.#unwatch();
-        this.#watched = signal;
-        StreamReader.#watch.add(signal, this);
-      }
-    }
     // Waiting means the buffer does not hold what the read needs: let data in again.
-    if (this.#paused) {
-      this.#paused = false;
-      this.#transport?.resumeReading();
-    }
-    let read = this.#read;
-    if (read === undefined) {
-      read = { kind, size, options, signal, resolve: undefined, reject: undefined };
-      this.#read = read;
-    } else {
-      read.signal = signal;
-    }
-    const pending = read;
-    return new Promise<Buffer>((resolve, reject) => {
-      pending.resolve = resolve as PendingRead["resolve"];
-      pending.reject = reject;
-    });
+    this.#flow.resume();
+    return this.#waiter.wait(kind, size, options);
   }
 
   /** New data or EOF arrived while `read` waits: completes it if it can. */
   #deliver(read: PendingRead): void {
     const size = this.#queue.size;
+    const waiter = this.#waiter;
     if (read.kind === CHUNK) {
-      if (size > 0) this.#settle(undefined, this.#take(Math.min(read.size, size)));
-      else if (this.#eof) this.#settle(undefined, EMPTY);
+      if (size > 0) waiter.settle(undefined, this.#take(Math.min(read.size, size)));
+      else if (this.#eof) waiter.settle(undefined, EMPTY);
     } else if (read.kind === LINE) {
       const line = this.#lineNow();
-      if (line !== null) this.#settle(undefined, line);
+      if (line !== null) waiter.settle(undefined, line);
       else if (this.#eof || size > this.#limit) {
-        this.#settle(undefined, undefined, () => this.#readLineLoop(read.options));
+        waiter.settle(undefined, undefined, () => this.#readLineLoop(read.options));
       }
     } else {
-      this.#settle();
+      waiter.settle();
     }
-  }
-
-  /** Ends the wait, if any: with `error`, with `value`, or with what `then` returns. */
-  #settle(error?: Error, value?: Buffer, then?: () => Promise<Buffer>): void {
-    const read = this.#read;
-    if (read === undefined) return;
-    const { resolve, reject } = read;
-    if (resolve === undefined || reject === undefined) return;
-    read.resolve = undefined;
-    read.reject = undefined;
-    read.signal = undefined;
-    // A LOOP read goes on after its wait and ends in its own `finally`.
-    if (read.kind !== LOOP) this.#read = undefined;
-    if (error !== undefined) reject(error);
-    else resolve(then === undefined ? value : then());
-  }
-
-  // A watched signal aborted: cancels the reader's wait if it is the one waiting on it.
-  static readonly #watch = new SignalWatch<StreamReader>((reader, signal) => {
-    if (reader.#read?.signal === signal) reader.#settle(abortReason(signal));
-  });
-
-  #unwatch(): void {
-    if (this.#watched !== undefined) StreamReader.#watch.remove(this.#watched, this);
-    this.#watched = undefined;
   }
 
   #take(n: number): Buffer {
@@ -603,10 +451,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** Lets data in again once a paused reader is down to half the high-water mark. */
   #resumeIfDrained(): void {
-    if (this.#paused && this.#queue.size <= this.#highWaterMark / 2) {
-      this.#paused = false;
-      this.#transport?.resumeReading();
-    }
+    this.#flow.shrank(this.#queue.size);
   }
 }
 
@@ -617,17 +462,4 @@ function checkSize(n: number): void {
 /** Whether `data` holds one `\n`, at its end. */
 function isOneLine(data: Buffer): boolean {
   return data.indexOf(NEWLINE) === data.length - 1;
-}
-
-function toSeparators(separator: Separator | Separator[]): Buffer[] {
-  const list = Array.isArray(separator) ? separator : [separator];
-  if (list.length === 0) throw new RangeError("Invalid separator: at least one is required");
-  return list.map((sep) => {
-    if (typeof sep !== "string" && !(sep instanceof Uint8Array)) {
-      throw new TypeError("Invalid separator: expected a string or Uint8Array");
-    }
-    const bytes = typeof sep === "string" ? Buffer.from(sep, "utf8") : Buffer.from(sep);
-    if (bytes.length === 0) throw new RangeError("Invalid separator: must not be empty");
-    return bytes;
-  });
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { ChunkQueue, type LineSink } from "../../../src/streams/chunk-queue.js";
+import { ChunkQueue, type LineVisitor } from "../../../src/streams/chunk-queue.js";
 
 const b = (text: string) => Buffer.from(text, "latin1");
 const text = (bytes: Buffer | null) => (bytes === null ? null : bytes.toString("latin1"));
@@ -30,7 +30,7 @@ function cut(bytes: string, sizes: number[]): string[] {
 /** Collects the lines of takeLines as text, stopping after `stopAfter`. */
 function sink(
   stopAfter = Number.POSITIVE_INFINITY,
-): LineSink & { lines: string[]; views: Buffer[] } {
+): LineVisitor & { lines: string[]; views: Buffer[] } {
   return {
     lines: [],
     views: [],
@@ -82,26 +82,39 @@ describe("ChunkQueue append and take", () => {
 
   test("a chunk of 1 KiB or more behind buffered bytes is kept by reference", () => {
     const big = Buffer.alloc(1024, 0x62);
-    const queue = queueOf("a");
+    const queue = queueOf("a", "b", "c", "d", "e", "f");
+    assert.equal(queue.chunkCount, 5);
     queue.append(big);
-    assert.equal(queue.chunkCount, 2);
-    queue.skip(1);
+    assert.equal(queue.chunkCount, 6);
+    queue.skip(6);
     assert.equal(queue.take(1024).buffer, big.buffer);
+  });
+
+  test("the first four small chunks are kept as they are, later ones joined into a tail", () => {
+    const first = b("a");
+    const queue = new ChunkQueue();
+    queue.append(first);
+    for (const part of ["b", "c", "d"]) queue.append(b(part));
+    assert.equal(queue.chunkCount, 4);
+    for (const part of ["e", "f", "g"]) queue.append(b(part));
+    assert.equal(queue.chunkCount, 5);
+    assert.equal(queue.take(1), first);
+    assert.equal(text(queue.take(6)), "bcdefg");
   });
 
   test("small chunks behind buffered bytes are joined: 60,000 one-byte chunks make few chunks", () => {
     const queue = new ChunkQueue();
     for (let i = 0; i < 60_000; i++) queue.append(Buffer.of(0x61 + (i % 26)));
     assert.equal(queue.size, 60_000);
-    // The first chunk by reference, then tails of 256 B doubling to 64 KiB: 10 chunks.
-    assert.ok(queue.chunkCount <= 12, `${queue.chunkCount} chunks`);
+    // The first 4 chunks by reference, then tails of 256 B doubling: 12 chunks.
+    assert.ok(queue.chunkCount <= 16, `${queue.chunkCount} chunks`);
     const all = queue.take(60_000);
     for (let i = 0; i < 60_000; i += 997) assert.equal(all[i], 0x61 + (i % 26));
   });
 
   test("bytes taken from a tail stay intact while more is appended to it", () => {
-    const queue = queueOf("x", "ab", "cd");
-    queue.skip(1);
+    const queue = queueOf("1", "2", "3", "x", "ab", "cd");
+    queue.skip(4);
     const view = queue.take(2);
     queue.append(b("ef"));
     queue.append(b("gh"));
