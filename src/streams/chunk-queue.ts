@@ -1,5 +1,5 @@
 /**
- * The byte queue under {@link StreamReader}: no promises, no transport, only
+ * The byte queue under `StreamReader`: no promises, no transport, only
  * bytes in and bytes out, so it can be tested by feeding it.
  *
  * @module
@@ -85,7 +85,7 @@ export class ChunkQueue {
     return this.#chunks.length;
   }
 
-  /** True while the rest of a line given to {@link discardLine} is still being dropped. */
+  /** True while the rest of a line given to {@link ChunkQueue.discardLine} is still being dropped. */
   get discarding(): boolean {
     return this.#discarding;
   }
@@ -95,7 +95,7 @@ export class ChunkQueue {
     return this.#chunks[0];
   }
 
-  /** Offset in {@link front} of the first byte held. */
+  /** Offset in {@link ChunkQueue.front} of the first byte held. */
   get head(): number {
     return this.#head;
   }
@@ -139,7 +139,7 @@ export class ChunkQueue {
 
   /**
    * Logical offset of the first `sep` starting at or after `from`, or -1.
-   * Finds separators split across chunks. Stateless: see {@link find}.
+   * Finds separators split across chunks. Stateless: see {@link ChunkQueue.find}.
    */
   indexOf(sep: Buffer, from = 0): number {
     const length = sep.length;
@@ -184,7 +184,7 @@ export class ChunkQueue {
   }
 
   /**
-   * {@link indexOf} from where the last search for the same separator stopped:
+   * {@link ChunkQueue.indexOf} from where the last search for the same separator stopped:
    * bytes already looked through are not examined again, whatever arrived or
    * was taken since. Searching for another separator starts over.
    */

@@ -1,6 +1,6 @@
 import { LimitOverrunError } from "../errors.js";
 
-/** Options of {@link StreamReader.lines}. */
+/** Options of `StreamReader.lines`. */
 export interface LinesOptions {
   /** Cancels the waiting read; the iteration then throws the signal's reason. */
   signal?: AbortSignal | undefined;
@@ -14,7 +14,7 @@ export interface LinesOptions {
 
 /**
  * The lines `readLine(options)` returns, until the empty one at EOF, as
- * {@link StreamReader.lines} documents.
+ * `StreamReader.lines` documents.
  * @throws {RangeError} at once for an `onTooLong` other than "throw" or "skip".
  */
 export function readLines(

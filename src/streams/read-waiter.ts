@@ -22,7 +22,7 @@ export interface PendingRead {
 }
 
 /**
- * The waiting side of a {@link StreamReader}: the one read in progress and its
+ * The waiting side of a `StreamReader`: the one read in progress and its
  * wait, and the abort signal the reader is registered with. It knows nothing
  * of bytes: the reader decides when a read is complete and settles it.
  *

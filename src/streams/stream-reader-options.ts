@@ -1,6 +1,6 @@
 import { resolveLimit } from "./resolve-limit.js";
 
-/** Options of a {@link StreamReader}. */
+/** Options of a `StreamReader`. */
 export interface StreamReaderOptions {
   /**
    * The most bytes `readLine` / `readUntil` look through for a separator.

@@ -44,7 +44,7 @@ const NEWLINE_SEPARATORS = [NEWLINE_BUFFER];
  *
  * Memory and time are proportional to the bytes buffered however they arrive:
  * small chunks are joined as they come and a search for a separator resumes
- * where it stopped (see {@link ChunkQueue}).
+ * where it stopped.
  */
 export class StreamReader implements AsyncIterable<Buffer> {
   readonly #limit: number;
