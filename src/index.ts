@@ -66,6 +66,7 @@ export {
 } from "./streams/start-server.js";
 export {
   DEFAULT_LIMIT,
+  type LinesOptions,
   type LineVisitor,
   type ReadOptions,
   type Separator,

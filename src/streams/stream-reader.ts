@@ -1,84 +1,64 @@
 import {
-  abortReason,
   ConcurrentReadError,
   IncompleteReadError,
+  InvalidStateError,
   LimitOverrunError,
 } from "../errors.js";
 import type { Transport } from "../protocols/transport.js";
+import { ChunkQueue, type LineVisitor } from "./chunk-queue.js";
+import { FlowControl } from "./flow-control.js";
+import { type LinesOptions, readLines } from "./read-lines.js";
+import { CHUNK, LINE, LOOP, type PendingRead, ReadWaiter } from "./read-waiter.js";
+import { type Separator, toSeparators } from "./separators.js";
+import { resolveReaderOptions, type StreamReaderOptions } from "./stream-reader-options.js";
+import { takeUntil } from "./take-until.js";
 
-/** Options of a {@link StreamReader}. */
-export interface StreamReaderOptions {
-  /**
-   * The most bytes `readLine` / `readUntil` look through for a separator, and
-   * the unit of flow control: the transport is paused while more than
-   * 2 × `limit` bytes are buffered. Default 64 KiB.
-   */
-  limit?: number;
-}
+export type { LineVisitor } from "./chunk-queue.js";
+export type { LinesOptions } from "./read-lines.js";
+export { DEFAULT_LIMIT, resolveLimit } from "./resolve-limit.js";
+export type { Separator } from "./separators.js";
+export type { StreamReaderOptions } from "./stream-reader-options.js";
 
 /** Options of a single read. */
 export interface ReadOptions {
   /** Cancels the read while it waits. Buffered data is kept: a cancelled read consumes nothing. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
-/** A separator for `readUntil`: a string (UTF-8) or bytes. */
-export type Separator = string | Uint8Array;
-
-/** Receives the lines of {@link StreamReader.readLinesNow}. */
-export interface LineVisitor {
-  /**
-   * One line, `\n` included: `bytes[start, end)`, valid only during the call.
-   * Return false to stop after it.
-   */
-  onLine(bytes: Buffer, start: number, end: number): boolean;
-}
-
-/** The default `limit`: 64 KiB, as asyncio. */
-export const DEFAULT_LIMIT = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
-/** What completes the waiting read: any new data (its caller looks again), a chunk, a line. */
-const WANT_WAKE = 0;
-const WANT_CHUNK = 1;
-const WANT_LINE = 2;
 const NEWLINE = 0x0a;
+const NEWLINE_BUFFER = Buffer.of(NEWLINE);
+const NEWLINE_SEPARATORS = [NEWLINE_BUFFER];
 
 /**
  * A buffer of bytes received from a connection, read with asyncio's
  * coroutine-style methods. The transport (through its protocol) feeds it with
  * `feedData` / `feedEof` / `setException`; tests may feed it directly.
  *
- * Only one read may wait at a time: a read started while another is waiting
- * rejects with {@link ConcurrentReadError} and consumes nothing.
+ * Only one read may be in progress at a time: a read started while another is
+ * waiting rejects with {@link ConcurrentReadError} and consumes nothing.
  *
- * Flow control: while more than 2 × `limit` bytes are buffered the transport
- * is paused; it resumes once at most `limit` bytes remain, or as soon as a read
- * needs more data than is buffered.
+ * Flow control: while more than `highWaterMark` (default 2 × `limit`) bytes
+ * are buffered the transport is paused; it resumes once at most half of that
+ * remains, or as soon as a read needs more data than is buffered.
+ *
+ * Memory and time are proportional to the bytes buffered however they arrive:
+ * small chunks are joined as they come and a search for a separator resumes
+ * where it stopped.
  */
 export class StreamReader implements AsyncIterable<Buffer> {
   readonly #limit: number;
-  #chunks: Buffer[] = [];
-  #head = 0;
-  #size = 0;
+  readonly #flow: FlowControl;
+  readonly #queue = new ChunkQueue();
   #eof = false;
   #exception: Error | undefined;
-  #busy = false;
-  // The waiting read. A plain wait (WANT_WAKE) resolves with nothing and its async
-  // caller looks again; read(n) and readLine are completed here, straight from
-  // feedData, which saves them an async frame and a promise hop per wait.
-  #resolve: ((value: Buffer | PromiseLike<Buffer> | undefined) => void) | undefined;
-  #reject: ((error: Error) => void) | undefined;
-  #want = WANT_WAKE;
-  #wantSize = 0;
-  #wantOptions: ReadOptions | undefined;
-  #signal: AbortSignal | undefined;
-  #waitSignal: AbortSignal | undefined;
-  #transport: Transport | undefined;
-  #paused = false;
-  #discardingLine = false;
+  // The read in progress and its wait: what completes it is decided here (#deliver).
+  readonly #waiter = new ReadWaiter();
 
   constructor(options: StreamReaderOptions = {}) {
-    this.#limit = resolveLimit(options.limit);
+    const { limit, highWaterMark } = resolveReaderOptions(options);
+    this.#limit = limit;
+    this.#flow = new FlowControl(highWaterMark);
   }
 
   /** The reader's limit in bytes. */
@@ -86,60 +66,77 @@ export class StreamReader implements AsyncIterable<Buffer> {
     return this.#limit;
   }
 
+  /** The flow-control threshold in bytes (see {@link StreamReaderOptions.highWaterMark}). */
+  get highWaterMark(): number {
+    return this.#flow.highWaterMark;
+  }
+
   /** Bytes buffered and not yet read. */
   get bufferedSize(): number {
-    return this.#size;
+    return this.#queue.size;
   }
 
-  /** Attaches the transport that flow control pauses and resumes. */
+  /**
+   * True while the reader is dropping the rest of an over-long line: a
+   * `readLine` rejected with {@link LimitOverrunError} before that line's `\n`
+   * arrived. Arriving bytes are dropped up to and including the `\n`; then it
+   * is false again. False at EOF. A line server's slowloris guard counts this
+   * as a line in progress even though `bufferedSize` is 0.
+   */
+  get discardingLine(): boolean {
+    return this.#queue.discarding;
+  }
+
+  /**
+   * Attaches the transport that flow control pauses and resumes.
+   * @throws {InvalidStateError} when a transport is already set.
+   */
   setTransport(transport: Transport): void {
-    if (this.#transport !== undefined) throw new Error("Cannot set transport: already set");
-    this.#transport = transport;
+    this.#flow.setTransport(transport);
   }
 
-  /** Adds bytes at the end of the buffer. Empty chunks are ignored. */
+  /**
+   * Adds bytes at the end of the buffer. Empty chunks are ignored. The reader
+   * may keep `data` by reference: do not change it afterwards.
+   * @throws {InvalidStateError} after `feedEof`.
+   */
   feedData(data: Buffer): void {
-    if (this.#eof) throw new Error("Cannot feed data: EOF was already fed");
-    if (this.#discardingLine) {
-      const newline = data.indexOf(NEWLINE);
-      if (newline === -1) return;
-      this.#discardingLine = false;
-      data = data.subarray(newline + 1);
-    }
-    if (data.length === 0) return;
+    if (this.#eof) throw new InvalidStateError("Cannot feed data: EOF was already fed");
+    const queue = this.#queue;
+    const read = this.#waiter.read;
+    const waiting = read !== undefined && read.resolve !== undefined;
     // The common cases, a read(n) or readLine waiting on an empty buffer for a
     // chunk that is exactly what it needs: hand the chunk over without queueing it.
-    if (this.#resolve !== undefined && this.#size === 0) {
-      const want = this.#want;
+    if (waiting && queue.size === 0 && !queue.discarding && data.length > 0) {
       if (
-        (want === WANT_CHUNK && data.length <= this.#wantSize) ||
-        (want === WANT_LINE && data.length <= this.#limit + 1 && isOneLine(data))
+        (read.kind === CHUNK && data.length <= read.size) ||
+        (read.kind === LINE && data.length <= this.#limit + 1 && isOneLine(data))
       ) {
-        this.#settle(undefined, data);
+        this.#waiter.settle(undefined, data);
         return;
       }
     }
-    this.#chunks.push(data);
-    this.#size += data.length;
-    if (this.#resolve !== undefined) this.#deliver();
-    if (!this.#paused && this.#transport !== undefined && this.#size > 2 * this.#limit) {
-      this.#paused = true;
-      this.#transport.pauseReading();
-    }
+    const before = queue.size;
+    queue.append(data);
+    if (queue.size === before) return;
+    if (waiting) this.#deliver(read);
+    this.#flow.grew(queue.size);
   }
 
   /** Marks the end of the stream: reads return what is buffered, then empty. Idempotent. */
   feedEof(): void {
     this.#eof = true;
-    this.#unlisten();
-    if (this.#resolve !== undefined) this.#deliver();
+    this.#queue.stopDiscarding();
+    this.#waiter.unwatch();
+    const read = this.#waiter.read;
+    if (read?.resolve !== undefined) this.#deliver(read);
   }
 
   /** Makes every later read (and the waiting one) reject with `error`. */
   setException(error: Error): void {
     this.#exception = error;
-    this.#unlisten();
-    this.#settle(error);
+    this.#waiter.unwatch();
+    this.#waiter.settle(error);
   }
 
   /** The error given to `setException`, if any. */
@@ -149,7 +146,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** True when EOF was fed and the buffer is empty. */
   atEof(): boolean {
-    return this.#eof && this.#size === 0;
+    return this.#eof && this.#queue.size === 0;
   }
 
   /**
@@ -158,27 +155,28 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * an empty buffer means EOF.
    */
   read(n = -1, options?: ReadOptions): Promise<Buffer> {
-    if (n > 0 && Number.isSafeInteger(n) && !this.#busy && this.#exception === undefined) {
-      if (this.#size > 0) return Promise.resolve(this.#take(Math.min(n, this.#size)));
+    if (n > 0 && Number.isSafeInteger(n) && this.#waiter.read === undefined && !this.#exception) {
+      const size = this.#queue.size;
+      if (size > 0) return Promise.resolve(this.#take(Math.min(n, size)));
       if (this.#eof) return Promise.resolve(EMPTY);
-      return this.#request(WANT_CHUNK, n, options);
+      return this.#request(CHUNK, n, options);
     }
-    return this.#readGeneral(n, options);
+    return this.#readLoop(n, options);
   }
 
-  async #readGeneral(n: number, options?: ReadOptions): Promise<Buffer> {
+  async #readLoop(n: number, options?: ReadOptions): Promise<Buffer> {
     if (!Number.isSafeInteger(n) || n < -1) throw new RangeError(`Invalid read size: ${n}`);
-    this.#begin("read");
+    this.#begin("read", options);
     try {
       if (n === 0) return EMPTY;
       if (n === -1) {
-        while (!this.#eof) await this.#wait(options);
-        return this.#take(this.#size);
+        while (!this.#eof) await this.#wait();
+        return this.#take(this.#queue.size);
       }
-      while (this.#size === 0 && !this.#eof) await this.#wait(options);
-      return this.#take(Math.min(n, this.#size));
+      while (this.#queue.size === 0 && !this.#eof) await this.#wait();
+      return this.#take(Math.min(n, this.#queue.size));
     } finally {
-      this.#busy = false;
+      this.#waiter.end();
     }
   }
 
@@ -186,18 +184,48 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * Reads exactly `n` bytes. At EOF before `n` bytes it rejects with
    * {@link IncompleteReadError}, whose `partial` holds (and consumes) what was there.
    */
-  async readExactly(n: number, options?: ReadOptions): Promise<Buffer> {
-    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`Invalid read size: ${n}`);
-    this.#begin("readExactly");
-    try {
-      while (this.#size < n) {
-        if (this.#eof) throw new IncompleteReadError(this.#take(this.#size), n);
-        await this.#wait(options);
-      }
-      return this.#take(n);
-    } finally {
-      this.#busy = false;
+  readExactly(n: number, options?: ReadOptions): Promise<Buffer> {
+    // Fast path (a length-prefixed framing's every read): the bytes are buffered.
+    if (this.#waiter.read === undefined && !this.#exception && n >= 0 && n <= this.#queue.size) {
+      if (Number.isSafeInteger(n)) return Promise.resolve(this.#take(n));
     }
+    return this.#readExactlyLoop(n, options);
+  }
+
+  async #readExactlyLoop(n: number, options?: ReadOptions): Promise<Buffer> {
+    checkSize(n);
+    this.#begin("readExactly", options);
+    try {
+      for (;;) {
+        const bytes = this.#exactlyNow(n);
+        if (bytes !== null) return bytes;
+        await this.#wait();
+      }
+    } finally {
+      this.#waiter.end();
+    }
+  }
+
+  /**
+   * The synchronous twin of {@link readExactly}, for framings parsed in one
+   * burst (length-prefixed): the next `n` bytes if they are buffered, else
+   * `null`, consuming nothing, when more may still arrive. `n = 0` returns an
+   * empty buffer.
+   * @throws {RangeError} for a negative or fractional `n`.
+   * @throws {IncompleteReadError} at EOF before `n` bytes (consuming them, as `readExactly`).
+   * @throws {ConcurrentReadError} while another read waits; the `setException` error once set.
+   */
+  readExactlyNow(n: number): Buffer | null {
+    checkSize(n);
+    this.#check("readExactlyNow");
+    return this.#exactlyNow(n);
+  }
+
+  #exactlyNow(n: number): Buffer | null {
+    const size = this.#queue.size;
+    if (size >= n) return this.#take(n);
+    if (this.#eof) throw new IncompleteReadError(this.#take(size), n);
+    return null;
   }
 
   /**
@@ -206,18 +234,18 @@ export class StreamReader implements AsyncIterable<Buffer> {
    *
    * A line longer than `limit` bytes (not counting its `\n`) rejects with
    * {@link LimitOverrunError} and is discarded whole: the buffered part at once,
-   * the rest as it arrives, up to and including its `\n`. The next `readLine`
-   * returns the line after it, so a line server can answer an error and go on.
+   * the rest as it arrives, up to and including its `\n` (see
+   * {@link discardingLine}). The next `readLine` returns the line after it, so
+   * a line server can answer an error and go on.
    */
   readLine(options?: ReadOptions): Promise<Buffer> {
     // Fast path: a whole line already buffered, no promise machinery beyond the result.
     const line = this.readLineNow();
     if (line !== null) return Promise.resolve(line);
-    if (!this.#busy && this.#exception === undefined && !this.#eof && this.#size <= this.#limit) {
-      // No whole line yet: wait for one, searching only the bytes that arrive.
-      return this.#request(WANT_LINE, this.#size, options);
+    if (this.#waiter.read === undefined && !this.#exception && !this.#eof) {
+      if (this.#queue.size <= this.#limit) return this.#request(LINE, 0, options);
     }
-    return this.#readLineGeneral(options);
+    return this.#readLineLoop(options);
   }
 
   /**
@@ -230,8 +258,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * burst, then writes the replies together and awaits `readLine` for more.
    */
   readLineNow(): Buffer | null {
-    if (this.#busy || this.#exception !== undefined || this.#chunks.length === 0) return null;
-    return this.#lineFrom(0);
+    if (this.#waiter.read !== undefined || this.#exception !== undefined) return null;
+    return this.#lineNow();
   }
 
   /**
@@ -251,69 +279,28 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * line by line: it saves a Buffer object per line.
    */
   readLinesNow(visitor: LineVisitor): number {
-    if (this.#busy || this.#exception !== undefined) return 0;
-    const limit = this.#limit;
-    let count = 0;
-    while (this.#chunks.length > 0) {
-      const first = this.#chunks[0] as Buffer;
-      const start = this.#head;
-      const newline = first.indexOf(NEWLINE, start);
-      let bytes: Buffer;
-      let from: number;
-      let to: number;
-      if (newline !== -1) {
-        if (newline - start > limit) break;
-        bytes = first;
-        from = start;
-        to = newline + 1;
-        this.#size -= to - from;
-        if (to === first.length) this.#dropFirst();
-        else this.#head = to;
-      } else {
-        const line = this.#lineFrom(first.length - start);
-        if (line === null) break;
-        bytes = line;
-        from = 0;
-        to = line.length;
-      }
-      count++;
-      if (!visitor.onLine(bytes, from, to)) break;
-    }
+    if (this.#waiter.read !== undefined || this.#exception !== undefined) return 0;
+    const count = this.#queue.takeLines(this.#limit, visitor);
     this.#resumeIfDrained();
     return count;
   }
 
-  /** Takes a whole line within the limit whose `\n` lies at or after `from`, or returns null. */
-  #lineFrom(from: number): Buffer | null {
-    if (this.#chunks.length === 0) return null;
-    const first = this.#chunks[0] as Buffer;
-    const inFirst = first.length - this.#head;
-    let end: number;
-    if (from < inFirst) {
-      end = first.indexOf(NEWLINE, this.#head + from);
-      if (end !== -1) end -= this.#head;
-      else if (this.#chunks.length > 1) end = this.#indexOf(NEWLINE_BUFFER, inFirst);
-    } else {
-      end = this.#indexOf(NEWLINE_BUFFER, from);
-    }
+  /** Takes a whole line within the limit, or returns null. */
+  #lineNow(): Buffer | null {
+    const end = this.#queue.find(NEWLINE_BUFFER);
     if (end === -1 || end > this.#limit) return null;
     return this.#take(end + 1);
   }
 
   /** EOF, more than `limit` bytes, another read or an error: returns the partial line or fails. */
-  async #readLineGeneral(options?: ReadOptions): Promise<Buffer> {
+  async #readLineLoop(options?: ReadOptions): Promise<Buffer> {
     try {
       return await this.#readUntil(NEWLINE_SEPARATORS, options, "readLine");
     } catch (error) {
       if (error instanceof IncompleteReadError) return error.partial;
       if (error instanceof LimitOverrunError) {
-        const found = this.#indexOf(NEWLINE_BUFFER, error.consumed);
-        if (found === -1) {
-          this.#take(this.#size);
-          this.#discardingLine = !this.#eof;
-        } else {
-          this.#take(found + 1);
-        }
+        this.#queue.discardLine(error.consumed, !this.#eof);
+        this.#resumeIfDrained();
         throw new LimitOverrunError(
           `Cannot read line: exceeded limit of ${this.#limit} bytes`,
           error.consumed,
@@ -339,46 +326,56 @@ export class StreamReader implements AsyncIterable<Buffer> {
     } catch (error) {
       return Promise.reject(error);
     }
+    // Fast path: the separator is buffered (or the answer is an error) without waiting.
+    if (this.#waiter.read === undefined && !this.#exception) {
+      try {
+        const bytes = this.#untilNow(separators, 0);
+        if (bytes !== null) return Promise.resolve(bytes);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     return this.#readUntil(separators, options, "readUntil");
   }
 
+  /**
+   * The synchronous twin of {@link readUntil}, for framings parsed in one burst
+   * (RESP, `\r\n`-terminated tokens): the bytes through the first separator to
+   * end if it is buffered, else `null`, consuming nothing, when more may still
+   * arrive. Searching again after more data arrives looks only at the new bytes.
+   * @throws {TypeError} / {RangeError} for an invalid separator, as `readUntil`.
+   * @throws {LimitOverrunError} when no separator starts within `limit` bytes;
+   *   every byte stays buffered, as `readUntil`.
+   * @throws {IncompleteReadError} at EOF without a separator (consuming the rest).
+   * @throws {ConcurrentReadError} while another read waits; the `setException` error once set.
+   */
+  readUntilNow(separator: Separator | Separator[] = "\n"): Buffer | null {
+    const separators = toSeparators(separator);
+    this.#check("readUntilNow");
+    return this.#untilNow(separators, 0);
+  }
+
   async #readUntil(separators: Buffer[], options: ReadOptions | undefined, method: string) {
-    const longest = Math.max(...separators.map((s) => s.length));
-    this.#begin(method);
+    this.#begin(method, options);
     try {
+      const longest = Math.max(...separators.map((s) => s.length));
       let from = 0;
       for (;;) {
-        let matchStart = -1;
-        let matchEnd = Number.POSITIVE_INFINITY;
-        for (const sep of separators) {
-          const at = this.#indexOf(sep, from);
-          if (at !== -1 && at + sep.length < matchEnd) {
-            matchStart = at;
-            matchEnd = at + sep.length;
-          }
-        }
-        if (matchStart !== -1) {
-          if (matchStart > this.#limit) {
-            throw new LimitOverrunError(
-              "Separator is found, but chunk is longer than limit",
-              matchStart,
-            );
-          }
-          return this.#take(matchEnd);
-        }
-        from = Math.max(0, this.#size + 1 - longest);
-        if (from > this.#limit) {
-          throw new LimitOverrunError(
-            `Cannot read until separator: not found within the limit of ${this.#limit} bytes`,
-            from,
-          );
-        }
-        if (this.#eof) throw new IncompleteReadError(this.#take(this.#size), null);
-        await this.#wait(options);
+        const bytes = this.#untilNow(separators, from);
+        if (bytes !== null) return bytes;
+        // No match starts before this; one may straddle it and the next chunk.
+        from = Math.max(0, this.#queue.size + 1 - longest);
+        await this.#wait();
       }
     } finally {
-      this.#busy = false;
+      this.#waiter.end();
     }
+  }
+
+  #untilNow(separators: Buffer[], from: number): Buffer | null {
+    const bytes = takeUntil(this.#queue, separators, from, this.#limit, this.#eof);
+    if (bytes !== null) this.#resumeIfDrained();
+    return bytes;
   }
 
   /** Iterates over lines (as `readLine`) until EOF. */
@@ -390,229 +387,79 @@ export class StreamReader implements AsyncIterable<Buffer> {
     return { next };
   }
 
-  #begin(method: string): void {
-    if (this.#busy) throw new ConcurrentReadError(method);
+  /**
+   * Iterates over lines as `readLine` does, until EOF (the partial last line
+   * included), with the options `for await (… of reader)` cannot take:
+   * `signal` cancels the waiting read (the iteration throws its reason) and
+   * `onTooLong` says what an over-long line does: `"throw"` (the default) ends
+   * the iteration with {@link LimitOverrunError}; `"skip"` drops that line
+   * and goes on with the next. Breaking out of the loop consumes nothing more.
+   * @throws {RangeError} at once for an `onTooLong` other than those two.
+   */
+  lines(options: LinesOptions = {}): AsyncGenerator<Buffer, void, undefined> {
+    return readLines((readOptions) => this.readLine(readOptions), options);
+  }
+
+  /** Refuses a read while another is in progress, or after `setException`. */
+  #check(method: string): void {
+    if (this.#waiter.read !== undefined) throw new ConcurrentReadError(method);
     if (this.#exception !== undefined) throw this.#exception;
-    this.#busy = true;
   }
 
-  /** Waits for more data (or EOF); the caller looks again. */
-  async #wait(options: ReadOptions | undefined): Promise<void> {
-    await this.#request(WANT_WAKE, 0, options);
+  /** Starts an async read's loop (LOOP); its `finally` ends it (`#waiter.end()`). */
+  #begin(method: string, options: ReadOptions | undefined): void {
+    this.#check(method);
+    this.#waiter.begin(options);
   }
 
-  /** Starts the waiting read: `want` says what completes it (see {@link #deliver}). */
-  #request(want: number, size: number, options: ReadOptions | undefined): Promise<Buffer> {
+  /** Waits for more data (or EOF) in an async read's loop; the loop looks again. */
+  async #wait(): Promise<void> {
+    await this.#request(LOOP, 0, (this.#waiter.read as PendingRead).options);
+  }
+
+  /** Makes the read wait: `kind` says what completes it (see {@link #deliver}). */
+  #request(kind: PendingRead["kind"], size: number, options?: ReadOptions): Promise<Buffer> {
     if (this.#exception !== undefined) return Promise.reject(this.#exception);
-    const signal = options?.signal;
-    if (signal !== undefined) {
-      if (signal.aborted) return Promise.reject(abortReason(signal));
-      if (signal !== this.#signal) this.#listen(signal);
-    }
     // Waiting means the buffer does not hold what the read needs: let data in again.
-    if (this.#paused) {
-      this.#paused = false;
-      this.#transport?.resumeReading();
-    }
-    if (want !== WANT_WAKE) this.#busy = true;
-    this.#want = want;
-    this.#wantSize = size;
-    this.#wantOptions = options;
-    this.#waitSignal = signal;
-    return new Promise<Buffer>((resolve, reject) => {
-      this.#resolve = resolve as (value: Buffer | PromiseLike<Buffer> | undefined) => void;
-      this.#reject = reject;
-    });
+    this.#flow.resume();
+    return this.#waiter.wait(kind, size, options);
   }
 
-  /** New data or EOF arrived while a read waits: completes it if it can. */
-  #deliver(): void {
-    switch (this.#want) {
-      case WANT_CHUNK:
-        if (this.#size > 0)
-          this.#settle(undefined, this.#take(Math.min(this.#wantSize, this.#size)));
-        else if (this.#eof) this.#settle(undefined, EMPTY);
-        return;
-      case WANT_LINE: {
-        const line = this.#lineFrom(this.#wantSize);
-        if (line !== null) {
-          this.#settle(undefined, line);
-        } else if (this.#eof || this.#size > this.#limit) {
-          const options = this.#wantOptions;
-          this.#settle(undefined, undefined, () => this.#readLineGeneral(options));
-        } else {
-          this.#wantSize = this.#size;
-        }
-        return;
+  /** New data or EOF arrived while `read` waits: completes it if it can. */
+  #deliver(read: PendingRead): void {
+    const size = this.#queue.size;
+    const waiter = this.#waiter;
+    if (read.kind === CHUNK) {
+      if (size > 0) waiter.settle(undefined, this.#take(Math.min(read.size, size)));
+      else if (this.#eof) waiter.settle(undefined, EMPTY);
+    } else if (read.kind === LINE) {
+      const line = this.#lineNow();
+      if (line !== null) waiter.settle(undefined, line);
+      else if (this.#eof || size > this.#limit) {
+        waiter.settle(undefined, undefined, () => this.#readLineLoop(read.options));
       }
-      default:
-        this.#settle();
-    }
-  }
-
-  /** Ends the waiting read, if any: with `error`, with `value`, or with what `then` returns. */
-  #settle(error?: Error, value?: Buffer, then?: () => Promise<Buffer>): void {
-    const resolve = this.#resolve;
-    const reject = this.#reject;
-    if (resolve === undefined || reject === undefined) return;
-    this.#resolve = undefined;
-    this.#reject = undefined;
-    this.#waitSignal = undefined;
-    this.#wantOptions = undefined;
-    if (this.#want !== WANT_WAKE) this.#busy = false;
-    this.#want = WANT_WAKE;
-    if (error !== undefined) reject(error);
-    else resolve(then === undefined ? value : then());
-  }
-
-  // One listener per signal for every reader, not one per reader or per wait: a
-  // server passes the same shutdown signal to every read, adding and removing a
-  // listener on each wait showed in the profile, and a listener per reader (its
-  // entry and closure) was a tenth of an idle stream connection's heap. A reader
-  // stays registered with the signal it last waited on until EOF or an error.
-  static readonly #readersBySignal = new WeakMap<AbortSignal, Set<StreamReader>>();
-
-  #listen(signal: AbortSignal): void {
-    this.#unlisten();
-    this.#signal = signal;
-    let readers = StreamReader.#readersBySignal.get(signal);
-    if (readers === undefined) {
-      const all = new Set<StreamReader>();
-      readers = all;
-      StreamReader.#readersBySignal.set(signal, all);
-      signal.addEventListener(
-        "abort",
-        () => {
-          for (const reader of all) reader.#aborted(signal);
-        },
-        { once: true },
-      );
-    }
-    readers.add(this);
-  }
-
-  #unlisten(): void {
-    if (this.#signal !== undefined) StreamReader.#readersBySignal.get(this.#signal)?.delete(this);
-    this.#signal = undefined;
-  }
-
-  #aborted(signal: AbortSignal): void {
-    if (this.#waitSignal === signal) this.#settle(abortReason(signal));
-  }
-
-  /** Removes and returns the first `n` bytes (n ≤ size); zero-copy when they lie in one chunk. */
-  #take(n: number): Buffer {
-    if (n === 0) return EMPTY;
-    const chunks = this.#chunks;
-    const first = chunks[0] as Buffer;
-    const available = first.length - this.#head;
-    let result: Buffer;
-    if (n < available) {
-      result = first.subarray(this.#head, this.#head + n);
-      this.#head += n;
-    } else if (n === available) {
-      result = this.#head === 0 ? first : first.subarray(this.#head);
-      this.#dropFirst();
     } else {
-      result = Buffer.allocUnsafe(n);
-      let copied = 0;
-      while (copied < n) {
-        const chunk = chunks[0] as Buffer;
-        const want = n - copied;
-        const have = chunk.length - this.#head;
-        if (want < have) {
-          chunk.copy(result, copied, this.#head, this.#head + want);
-          this.#head += want;
-          copied = n;
-        } else {
-          chunk.copy(result, copied, this.#head);
-          copied += have;
-          chunks.shift();
-          this.#head = 0;
-        }
-      }
+      waiter.settle();
     }
-    this.#size -= n;
+  }
+
+  #take(n: number): Buffer {
+    const bytes = this.#queue.take(n);
     this.#resumeIfDrained();
-    return result;
+    return bytes;
   }
 
-  /** Removes the first chunk, read to its end. */
-  #dropFirst(): void {
-    // Emptied by length = 0, which frees the list's backing store (shift keeps it):
-    // an idle connection should hold no chunk list.
-    if (this.#chunks.length === 1) this.#chunks.length = 0;
-    else this.#chunks.shift();
-    this.#head = 0;
-  }
-
-  /** Lets data in again once a paused reader is down to `limit` bytes. */
+  /** Lets data in again once a paused reader is down to half the high-water mark. */
   #resumeIfDrained(): void {
-    if (this.#paused && this.#size <= this.#limit) {
-      this.#paused = false;
-      this.#transport?.resumeReading();
-    }
-  }
-
-  /** Finds `sep` at or after logical offset `from`; returns its logical offset or -1. */
-  #indexOf(sep: Buffer, from: number): number {
-    if (this.#chunks.length === 0) return -1;
-    if (this.#chunks.length > 1 && sep.length > 1) this.#coalesce();
-    // Read the list only now: coalescing replaces it and resets the head.
-    const chunks = this.#chunks;
-    let base = 0;
-    for (let i = 0; i < chunks.length; i++) {
-      const chunk = chunks[i] as Buffer;
-      const start = i === 0 ? this.#head : 0;
-      const length = chunk.length - start;
-      if (from < base + length) {
-        const at = chunk.indexOf(sep, start + Math.max(0, from - base));
-        if (at !== -1) return base + at - start;
-      }
-      base += length;
-    }
-    return -1;
-  }
-
-  // Multi-byte separators may straddle chunks; joining is simpler than matching
-  // across boundaries and is bounded: it only runs while a separator is missing,
-  // which the limit caps at 2 × limit bytes.
-  #coalesce(): void {
-    const parts = this.#chunks.map((chunk, i) => (i === 0 ? chunk.subarray(this.#head) : chunk));
-    this.#chunks = [Buffer.concat(parts, this.#size)];
-    this.#head = 0;
+    this.#flow.shrank(this.#queue.size);
   }
 }
 
-/**
- * Checks a reader `limit` (a positive integer) and applies the default.
- * @throws {RangeError} for anything else.
- */
-export function resolveLimit(limit: number | undefined): number {
-  const value = limit ?? DEFAULT_LIMIT;
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new RangeError(`Invalid limit: must be a positive integer, got ${value}`);
-  }
-  return value;
+function checkSize(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`Invalid read size: ${n}`);
 }
 
 /** Whether `data` holds one `\n`, at its end. */
 function isOneLine(data: Buffer): boolean {
   return data.indexOf(NEWLINE) === data.length - 1;
-}
-
-const NEWLINE_BUFFER = Buffer.from("\n");
-const NEWLINE_SEPARATORS = [NEWLINE_BUFFER];
-
-function toSeparators(separator: Separator | Separator[]): Buffer[] {
-  const list = Array.isArray(separator) ? separator : [separator];
-  if (list.length === 0) throw new RangeError("Invalid separator: at least one is required");
-  return list.map((sep) => {
-    if (typeof sep !== "string" && !(sep instanceof Uint8Array)) {
-      throw new TypeError("Invalid separator: expected a string or Uint8Array");
-    }
-    const bytes = typeof sep === "string" ? Buffer.from(sep, "utf8") : Buffer.from(sep);
-    if (bytes.length === 0) throw new RangeError("Invalid separator: must not be empty");
-    return bytes;
-  });
 }

@@ -85,11 +85,54 @@ describe("StreamReader flow control", () => {
     assert.equal(reader.bufferedSize, 100 * LIMIT);
   });
 
-  test("setTransport twice throws", () => {
+  test("setTransport twice throws InvalidStateError", () => {
     const reader = new StreamReader();
     attachFakeTransport(reader);
     assert.throws(() => attachFakeTransport(reader), {
+      name: "InvalidStateError",
+      code: "ERR_INVALID_STATE",
       message: "Cannot set transport: already set",
     });
   });
+});
+
+describe("StreamReader highWaterMark", () => {
+  test("defaults to 2 × limit", () => {
+    assert.equal(new StreamReader({ limit: LIMIT }).highWaterMark, 2 * LIMIT);
+  });
+
+  test("pauses above it and resumes at half of it, whatever the limit", async () => {
+    const reader = new StreamReader({ limit: LIMIT, highWaterMark: 100 });
+    const fake = attachFakeTransport(reader);
+    feed(reader, bytes(100));
+    assert.deepEqual(fake.calls, []);
+    feed(reader, "x");
+    assert.deepEqual(fake.calls, ["pauseReading"]);
+    await reader.readExactly(50);
+    assert.equal(reader.bufferedSize, 51);
+    assert.deepEqual(fake.calls, ["pauseReading"]);
+    await reader.readExactly(1);
+    assert.deepEqual(fake.calls, ["pauseReading", "resumeReading"]);
+  });
+
+  test("below the limit it still lets a waiting readLine reach the limit error", async () => {
+    const reader = new StreamReader({ limit: LIMIT, highWaterMark: 4 });
+    const fake = attachFakeTransport(reader);
+    const pending = reader.readLine();
+    feed(reader, bytes(6));
+    assert.equal(fake.reading, false);
+    await tick();
+    feed(reader, bytes(LIMIT));
+    await assert.rejects(pending, { code: "ERR_LIMIT_OVERRUN" });
+    assert.equal(fake.reading, true);
+  });
+
+  for (const highWaterMark of [0, -1, 1.5, Number.NaN]) {
+    test(`a highWaterMark of ${highWaterMark} is a RangeError`, () => {
+      assert.throws(() => new StreamReader({ highWaterMark }), {
+        name: "RangeError",
+        message: `Invalid highWaterMark: must be a positive integer, got ${highWaterMark}`,
+      });
+    });
+  }
 });

@@ -319,11 +319,15 @@ describe("StreamReader concurrency, cancellation and errors", () => {
     assert.equal(reader.exception(), boom);
   });
 
-  test("feedData after feedEof throws and feedEof twice is harmless", () => {
+  test("feedData after feedEof throws InvalidStateError and feedEof twice is harmless", () => {
     const reader = new StreamReader();
     reader.feedEof();
     reader.feedEof();
-    assert.throws(() => feed(reader, "x"), { message: "Cannot feed data: EOF was already fed" });
+    assert.throws(() => feed(reader, "x"), {
+      name: "InvalidStateError",
+      code: "ERR_INVALID_STATE",
+      message: "Cannot feed data: EOF was already fed",
+    });
   });
 
   test("async iteration yields each line, then the partial last line, then stops", async () => {
