@@ -74,12 +74,8 @@ class CloseRequested extends Error {}
  * wait while a partial line is buffered in it, and NaN (not timed) otherwise,
  * so a wait that holds a partial line for `lineTimeout` times out. Only the
  * waits pay for it (two field writes each); bursts answered from the buffer
- * do not.
- *
- * One imprecision: the reader does not say whether it is still discarding an
- * over-long line. The loop assumes so when the error left nothing buffered,
- * which is wrong only when that line's `\n` was the last byte received: then
- * a silence of `lineTimeout` after it closes the connection as a line unfinished.
+ * do not. The rest of an over-long line still being dropped counts as a line
+ * begun: the reader says so (`discardingLine`).
  */
 export class LineLoop implements LineVisitor, LineConnection, Watched {
   readonly #reader: StreamReader;
@@ -102,7 +98,6 @@ export class LineLoop implements LineVisitor, LineConnection, Watched {
   #sweeper: Sweeper<LineLoop> | undefined;
   #wait = 0;
   #waiting = false;
-  #discarding = false;
   #timedOut = false;
   /** @internal The sweeper's bookkeeping. */
   [kSeen] = 0;
@@ -203,8 +198,6 @@ export class LineLoop implements LineVisitor, LineConnection, Watched {
           this.#waiting = false;
           if (this.#closing) return (end = "close");
           if (error instanceof LimitOverrunError) {
-            // Nothing left buffered: the reader is still dropping the rest of that line.
-            this.#discarding = reader.bufferedSize === 0;
             this.#queue(this.#tooLong());
             continue;
           }
@@ -232,7 +225,6 @@ export class LineLoop implements LineVisitor, LineConnection, Watched {
 
   /** Answers one line, `\n` included unless it ended at EOF; false to stop a burst. */
   onLine(bytes: Buffer, start: number, end: number): boolean {
-    this.#discarding = false;
     if (end > start && bytes[end - 1] === NEWLINE) end--;
     let reply: LineReply;
     if (end - start > this.#limit) {
@@ -255,7 +247,7 @@ export class LineLoop implements LineVisitor, LineConnection, Watched {
 
   /** @internal The slowloris guard's progress marker; see the class comment. */
   [kProgress](): number {
-    return this.#waiting && (this.#discarding || this.#reader.bufferedSize > 0)
+    return this.#waiting && (this.#reader.discardingLine || this.#reader.bufferedSize > 0)
       ? this.#wait
       : Number.NaN;
   }

@@ -4,7 +4,8 @@ import {
   createUnixConnection,
 } from "../protocols/create-connection.js";
 import { StreamProtocol } from "./stream-protocol.js";
-import { resolveLimit, type StreamReader, type StreamReaderOptions } from "./stream-reader.js";
+import type { StreamReader, StreamReaderOptions } from "./stream-reader.js";
+import { resolveReaderOptions } from "./stream-reader-options.js";
 import type { StreamWriter } from "./stream-writer.js";
 
 /** Options of {@link openConnection}: the connection's and the reader's. */
@@ -26,7 +27,7 @@ export async function openConnection(
   port: number,
   options: OpenConnectionOptions = {},
 ): Promise<StreamPair> {
-  resolveLimit(options.limit);
+  resolveReaderOptions(options);
   const [, protocol] = await createConnection(
     () => new StreamProtocol(options),
     host,
@@ -41,7 +42,7 @@ export async function openUnixConnection(
   path: string,
   options: OpenConnectionOptions = {},
 ): Promise<StreamPair> {
-  resolveLimit(options.limit);
+  resolveReaderOptions(options);
   const [, protocol] = await createUnixConnection(() => new StreamProtocol(options), path, options);
   return { reader: protocol.reader, writer: protocol.writer };
 }

@@ -2,7 +2,8 @@ import { validatePort } from "../protocols/create-server.js";
 import { Server } from "../protocols/server.js";
 import type { ListenTarget, ServerOptions } from "../protocols/server-options.js";
 import { StreamProtocol } from "./stream-protocol.js";
-import { resolveLimit, type StreamReader, type StreamReaderOptions } from "./stream-reader.js";
+import type { StreamReader, StreamReaderOptions } from "./stream-reader.js";
+import { resolveReaderOptions } from "./stream-reader-options.js";
 import type { StreamWriter } from "./stream-writer.js";
 
 /** Handles one connection; may be async. */
@@ -47,7 +48,7 @@ async function start(
   options: StartServerOptions,
 ): Promise<Server> {
   if (typeof handler !== "function") throw new TypeError("Invalid handler: expected a function");
-  resolveLimit(options.limit);
+  resolveReaderOptions(options);
   const onConnected = (reader: StreamReader, writer: StreamWriter) => {
     void runHandler(server, handler, reader, writer);
   };

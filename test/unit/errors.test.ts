@@ -15,6 +15,7 @@ import {
   InvalidStateError,
   LimitOverrunError,
   normalizeSocketError,
+  ProxyHeaderError,
   TimeoutError,
 } from "../../src/errors.js";
 
@@ -135,6 +136,14 @@ const rows: Row[] = [
     message: "Cannot parse status line: no status code",
     base: SyntaxError,
     fields: { line: "HTTP/1.1" },
+  },
+  {
+    type: ProxyHeaderError,
+    make: (o) => new ProxyHeaderError("Cannot parse PROXY header: bad signature", o),
+    name: "ProxyHeaderError",
+    code: "ERR_PROXY_HEADER",
+    message: "Cannot parse PROXY header: bad signature",
+    base: SyntaxError,
   },
 ];
 

@@ -52,6 +52,17 @@ describe("serveLines with lineTimeout", () => {
     );
   });
 
+  test("does not time the silence after an over-long line whose newline was the last byte", async () => {
+    const reader = fedReader(["x".repeat(20) + "\n"], false, 8);
+    const writer = new FakeWriter();
+    const loop = outcome(serveLines(bracketSession, { lineTimeout: 50 })(reader, writer));
+    await sleep(300); // six timeouts without a byte, after a line that ended
+    reader.feedData(Buffer.from("b\n"));
+    reader.feedEof();
+    assert.equal(await loop, "eof");
+    assert.equal(writer.text(), "ERR line too long (more than 8 bytes)\r\n<b>");
+  });
+
   test("does not time the silence between lines", async () => {
     const reader = fedReader(["a\n"], false);
     const writer = new FakeWriter();
