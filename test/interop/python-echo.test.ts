@@ -49,6 +49,9 @@ async function runPython(script: string, args: string[]): Promise<PythonResult> 
   const code = await withTimeout(
     new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c))),
     `python3 ${script}`,
+    // A hang guard, not a speed check: ten interpreters starting at once on a
+    // loaded 2-core CI machine took longer than the usual 10 s.
+    30_000,
   );
   pythons.delete(child);
   return { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() };
@@ -93,7 +96,7 @@ describe("Python seed clients against asyncnet echo-server", { skip }, () => {
         assert.equal(result.code, 0, result.stderr);
         assert.equal(result.stdout.toString(), parts.join(""), `client ${i}`);
       });
-      await withTimeout(Promise.all(runs), "ten Python clients", 30_000);
+      await withTimeout(Promise.all(runs), "ten Python clients", 60_000);
     });
   }
 });
