@@ -232,14 +232,32 @@ export class Server implements AsyncDisposable {
    * `reportError`, as the rejection is not seen here.
    */
   trackTask(task: PromiseLike<unknown>): void {
-    this.#tasks++;
+    this.beginTask();
     task.then(this.#taskDone, this.#taskDone);
   }
 
-  readonly #taskDone = (): void => {
+  /**
+   * Counts one task that `waitClosed()` waits for, until the matching
+   * {@link Server.endTask}: `trackTask` without a promise of its own, for a
+   * layer that already follows its work (the streams layer, whose handler's
+   * end closes the connection: one promise per idle connection less).
+   */
+  beginTask(): void {
+    this.#tasks++;
+  }
+
+  /**
+   * Ends a task counted by {@link Server.beginTask}; call it exactly once per
+   * `beginTask`.
+   * @throws {InvalidStateError} when no task is counted.
+   */
+  endTask(): void {
+    if (this.#tasks === 0) throw new InvalidStateError("Cannot end task: no task was begun");
     this.#tasks--;
     this.#checkIdle();
-  };
+  }
+
+  readonly #taskDone = (): void => this.endTask();
 
   #checkIdle(): void {
     if (!this.#closed || this.#transports.size > 0 || this.#tasks > 0) return;

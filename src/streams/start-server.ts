@@ -66,6 +66,8 @@ function runHandler(
   reader: StreamReader,
   writer: StreamWriter,
 ): void {
+  // Counted until the connection is closed after it: waitClosed() waits for both.
+  server.beginTask();
   let result: unknown;
   try {
     result = handler(reader, writer);
@@ -76,17 +78,14 @@ function runHandler(
   if (!(result instanceof Promise)) {
     // As `await` would: a thenable is followed, anything else is the handler's end.
     if (!isThenable(result)) {
-      handlerDone(writer);
+      handlerDone(server, writer);
       return;
     }
     result = Promise.resolve(result);
   }
-  // Counted until the connection is closed after it: waitClosed() waits for both.
-  server.trackTask(
-    (result as Promise<unknown>).then(
-      () => handlerDone(writer),
-      (error: unknown) => handlerFailed(server, writer, error),
-    ),
+  (result as Promise<unknown>).then(
+    () => handlerDone(server, writer),
+    (error: unknown) => handlerFailed(server, writer, error),
   );
 }
 
@@ -105,9 +104,13 @@ function handlerFailed(server: Server, writer: StreamWriter, error: unknown): vo
   } catch {
     // A throwing onError must not keep this connection open.
   }
-  handlerDone(writer);
+  handlerDone(server, writer);
 }
 
-function handlerDone(writer: StreamWriter): void {
-  writer.close();
+function handlerDone(server: Server, writer: StreamWriter): void {
+  try {
+    writer.close();
+  } finally {
+    server.endTask();
+  }
 }

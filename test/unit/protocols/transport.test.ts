@@ -74,7 +74,11 @@ describe("Transport over an in-memory stream", () => {
   test("has no addresses, and answers socket with the stream", () => {
     const [near] = duplexPair();
     const transport = new Transport(near, recorder().protocol);
-    assert.deepEqual(transport.info, { peername: undefined, sockname: undefined });
+    const { peername, sockname, tls } = transport.info;
+    assert.deepEqual(
+      { peername, sockname, tls },
+      { peername: undefined, sockname: undefined, tls: undefined },
+    );
     assert.equal(transport.getExtraInfo("peername", "none"), "none");
     assert.equal(transport.getExtraInfo("socket"), near);
     assert.equal(transport.getExtraInfo("cipher"), undefined);
