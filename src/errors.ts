@@ -19,9 +19,13 @@ export interface AsyncNetErrorOptions {
  * read was waiting for a separator.
  */
 export class IncompleteReadError extends Error {
+  /** Always `"IncompleteReadError"`. */
   override readonly name = "IncompleteReadError";
+  /** Always `"ERR_INCOMPLETE_READ"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ERR_INCOMPLETE_READ";
+  /** The bytes read before EOF, consumed from the reader; empty when there were none. */
   readonly partial: Buffer;
+  /** The number of bytes asked for, or `null` when the read waited for a separator. */
   readonly expected: number | null;
 
   constructor(partial: Buffer, expected: number | null, options?: AsyncNetErrorOptions) {
@@ -40,8 +44,11 @@ export class IncompleteReadError extends Error {
  * discards the over-long line.
  */
 export class LimitOverrunError extends RangeError {
+  /** Always `"LimitOverrunError"`. */
   override readonly name = "LimitOverrunError";
+  /** Always `"ERR_LIMIT_OVERRUN"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ERR_LIMIT_OVERRUN";
+  /** How many bytes were examined before the limit was hit. */
   readonly consumed: number;
 
   constructor(message: string, consumed: number, options?: AsyncNetErrorOptions) {
@@ -56,7 +63,9 @@ export class LimitOverrunError extends RangeError {
  * the peer reset the connection.
  */
 export class ConnectionClosedError extends Error {
+  /** Always `"ConnectionClosedError"`. */
   override readonly name = "ConnectionClosedError";
+  /** Always `"ERR_CONNECTION_CLOSED"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ERR_CONNECTION_CLOSED";
 
   constructor(message = "Connection lost", options?: AsyncNetErrorOptions) {
@@ -69,7 +78,9 @@ export class ConnectionClosedError extends Error {
  * The system error is the `cause`.
  */
 export class ConnectionResetError extends Error {
+  /** Always `"ConnectionResetError"`. */
   override readonly name = "ConnectionResetError";
+  /** Always `"ERR_CONNECTION_RESET"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ERR_CONNECTION_RESET";
 
   constructor(message = "Connection reset by peer", options?: AsyncNetErrorOptions) {
@@ -79,7 +90,9 @@ export class ConnectionResetError extends Error {
 
 /** A second read was started on a StreamReader while one was still waiting. */
 export class ConcurrentReadError extends Error {
+  /** Always `"ConcurrentReadError"`. */
   override readonly name = "ConcurrentReadError";
+  /** Always `"ERR_CONCURRENT_READ"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ERR_CONCURRENT_READ";
 
   constructor(method: string, options?: AsyncNetErrorOptions) {
@@ -94,7 +107,9 @@ export class ConcurrentReadError extends Error {
  * something the peer did; the message says which call and why.
  */
 export class InvalidStateError extends Error {
+  /** Always `"InvalidStateError"`. */
   override readonly name = "InvalidStateError";
+  /** Always `"ERR_INVALID_STATE"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ERR_INVALID_STATE";
 
   constructor(message: string, options?: AsyncNetErrorOptions) {
@@ -104,7 +119,9 @@ export class InvalidStateError extends Error {
 
 /** An operation did not finish within its configured time. */
 export class TimeoutError extends Error {
+  /** Always `"TimeoutError"`. */
   override readonly name = "TimeoutError";
+  /** Always `"ERR_TIMEOUT"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ERR_TIMEOUT";
 
   constructor(message: string, options?: AsyncNetErrorOptions) {
@@ -114,7 +131,9 @@ export class TimeoutError extends Error {
 
 /** The operation was cancelled through an AbortSignal. */
 export class AbortError extends Error {
+  /** Always `"AbortError"`. */
   override readonly name = "AbortError";
+  /** Always `"ABORT_ERR"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ABORT_ERR";
 
   constructor(message = "The operation was aborted", options?: AsyncNetErrorOptions) {
@@ -131,9 +150,13 @@ export function abortReason(signal: AbortSignal): Error {
 
 /** A server answered with a status that is not a success: 4xx, 5xx, or a 1xx/3xx not followed. */
 export class HttpStatusError extends Error {
+  /** Always `"HttpStatusError"`. */
   override readonly name = "HttpStatusError";
+  /** Always `"ERR_HTTP_STATUS"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ERR_HTTP_STATUS";
+  /** The status code, e.g. 404. */
   readonly status: number;
+  /** The reason phrase, possibly empty. */
   readonly reason: string;
 
   constructor(status: number, reason: string, options?: AsyncNetErrorOptions) {
@@ -145,7 +168,9 @@ export class HttpStatusError extends Error {
 
 /** A redirect could not be followed: too many, no `Location`, or a `Location` that is not http(s). */
 export class HttpRedirectError extends Error {
+  /** Always `"HttpRedirectError"`. */
   override readonly name = "HttpRedirectError";
+  /** Always `"ERR_HTTP_REDIRECT"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ERR_HTTP_REDIRECT";
 }
 
@@ -155,9 +180,13 @@ export class HttpRedirectError extends Error {
  * chunked body (`expected` is `undefined`). `received` bytes of the body arrived.
  */
 export class HttpBodyTruncatedError extends Error {
+  /** Always `"HttpBodyTruncatedError"`. */
   override readonly name = "HttpBodyTruncatedError";
+  /** Always `"ERR_HTTP_BODY_TRUNCATED"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ERR_HTTP_BODY_TRUNCATED";
+  /** The body bytes received before the connection ended. */
   readonly received: number;
+  /** The `Content-Length`, or undefined when the body was chunked. */
   readonly expected: number | undefined;
 
   constructor(received: number, expected: number | undefined, options?: AsyncNetErrorOptions) {
@@ -189,8 +218,11 @@ export function normalizeSocketError(error: Error): Error {
  * its line end.
  */
 export class HttpParseError extends SyntaxError {
+  /** Always `"HttpParseError"`. */
   override readonly name = "HttpParseError";
+  /** Always `"ERR_HTTP_PARSE"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ERR_HTTP_PARSE";
+  /** The offending line, decoded as latin1, without its line end. */
   readonly line: string;
 
   constructor(message: string, line: string, options?: AsyncNetErrorOptions) {
@@ -207,7 +239,9 @@ export class HttpParseError extends SyntaxError {
  * trusted to be application data.
  */
 export class ProxyHeaderError extends SyntaxError {
+  /** Always `"ProxyHeaderError"`. */
   override readonly name = "ProxyHeaderError";
+  /** Always `"ERR_PROXY_HEADER"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ERR_PROXY_HEADER";
 
   constructor(message: string, options?: AsyncNetErrorOptions) {

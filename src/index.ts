@@ -10,6 +10,7 @@
 
 export {
   AbortError,
+  type AsyncNetErrorOptions,
   ConcurrentReadError,
   ConnectionClosedError,
   ConnectionResetError,
@@ -37,7 +38,7 @@ export type {
 export type { Protocol, ProtocolFactory } from "./protocols/protocol.js";
 export { Server } from "./protocols/server.js";
 export type { ListenTarget, ServerOptions } from "./protocols/server-options.js";
-export { Transport } from "./protocols/transport.js";
+export { Transport, type TransportOptions } from "./protocols/transport.js";
 export type { TransportStream } from "./protocols/transport-stream.js";
 export { MAX_UNIX_PATH_BYTES } from "./protocols/unix-socket.js";
 export type { WriteBufferLimits } from "./protocols/write-buffer-limits.js";

@@ -10,7 +10,9 @@ import type { ProxyInetAddress } from "./proxy-header.js";
 
 /** The endpoints of a v1 header: both IPv4 (`TCP4`) or both IPv6 (`TCP6`). */
 export interface ProxyHeaderV1Endpoints {
+  /** The client's address and port, as the proxy saw it. */
   source: ProxyInetAddress;
+  /** The address and port the client connected to; the same family as {@link source}. */
   destination: ProxyInetAddress;
 }
 

@@ -21,17 +21,29 @@ export interface ProxySslTlvInput {
   client: number;
   /** The `verify` field, unsigned 32-bit: 0 when a client certificate was verified. */
   verify: number;
+  /** `PP2_SUBTYPE_SSL_VERSION` (0x21), e.g. `"TLSv1.3"`. */
   version?: string;
+  /** `PP2_SUBTYPE_SSL_CN` (0x22): the client certificate's Common Name. */
   cn?: string;
+  /** `PP2_SUBTYPE_SSL_CIPHER` (0x23), e.g. `"ECDHE-RSA-AES128-GCM-SHA256"`. */
   cipher?: string;
+  /** `PP2_SUBTYPE_SSL_SIG_ALG` (0x24), e.g. `"RSA-SHA256"`. */
   sigAlg?: string;
+  /** `PP2_SUBTYPE_SSL_KEY_ALG` (0x25), e.g. `"RSA2048"`. */
   keyAlg?: string;
+  /** `PP2_SUBTYPE_SSL_GROUP` (0x26), e.g. `"secp256r1"`. */
   group?: string;
+  /** `PP2_SUBTYPE_SSL_SIG_SCHEME` (0x27), e.g. `"rsa_pss_rsae_sha256"`. */
   sigScheme?: string;
   /** DER. */
   clientCert?: Uint8Array;
   /** More sub-TLVs, written after the named ones, in order. */
-  raw?: readonly { type: number; value: Uint8Array }[];
+  raw?: readonly {
+    /** The TLV's type byte, 0..255. */
+    type: number;
+    /** Its value, without type and length; at most 65535 bytes. */
+    value: Uint8Array;
+  }[];
 }
 
 /**
@@ -45,13 +57,19 @@ export interface ProxyTlvsInput {
   authority?: string;
   /** `PP2_TYPE_UNIQUE_ID`, at most 128 bytes. */
   uniqueId?: Uint8Array;
+  /** `PP2_TYPE_SSL` with its sub-TLVs. */
   ssl?: ProxySslTlvInput;
   /** `PP2_TYPE_NETNS`, UTF-8. */
   netns?: string;
   /** A `PP2_TYPE_NOOP` with this many zero bytes of padding. */
   noop?: number;
   /** TLVs written as given (any type, the registered ones included). */
-  raw?: readonly { type: number; value: Uint8Array }[];
+  raw?: readonly {
+    /** The TLV's type byte, 0..255. */
+    type: number;
+    /** Its value, without type and length; at most 65535 bytes. */
+    value: Uint8Array;
+  }[];
 }
 
 /** Options of {@link buildProxyHeaderV2}. */
@@ -68,7 +86,9 @@ export interface ProxyHeaderV2Options {
   transport?: ProxyTransport;
   /** Required with `PROXY` unless the family is `"unspec"`; both or neither. */
   source?: ProxyAddress;
+  /** The address the client connected to; see {@link source}. */
   destination?: ProxyAddress;
+  /** TLVs to append after the addresses. Default: none. */
   tlvs?: ProxyTlvsInput;
   /**
    * Checksum the header (default false): the CRC32C is computed over the whole

@@ -45,14 +45,26 @@ export interface ProxyHeaderParserOptions {
  * - `error`: the header is invalid; close the connection.
  */
 export type ProxyHeaderResult =
-  | { readonly status: "incomplete" }
   | {
+      /** More bytes are needed. */
+      readonly status: "incomplete";
+    }
+  | {
+      /** The header is whole and valid. */
       readonly status: "complete";
+      /** The parsed header. */
       readonly header: ProxyHeader;
+      /** How many bytes of the last chunk pushed were the header's. */
       readonly consumed: number;
+      /** The bytes after the header in that chunk: the connection's first payload. */
       readonly rest: Buffer;
     }
-  | { readonly status: "error"; readonly error: ProxyHeaderError };
+  | {
+      /** The bytes are not a valid PROXY header. */
+      readonly status: "error";
+      /** Why, with the offending byte or field. */
+      readonly error: ProxyHeaderError;
+    };
 
 /**
  * The parser's state: `signature` (matching `PROXY ` or the 12-byte v2

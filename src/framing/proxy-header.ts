@@ -21,6 +21,7 @@ export type ProxyTransport = "stream" | "dgram" | "unspec";
  * zero run as `::`, `::ffff:a.b.c.d` for IPv4-mapped addresses).
  */
 export interface ProxyInetAddress {
+  /** The IP address as text (see above). */
   address: string;
   /** 0..65535. */
   port: number;
@@ -32,6 +33,7 @@ export interface ProxyInetAddress {
  * is `"\0"` followed by its name without the trailing NUL padding.
  */
 export interface ProxyUnixAddress {
+  /** The socket's path (see above). */
   path: string;
 }
 
@@ -42,6 +44,7 @@ export type ProxyAddress = ProxyInetAddress | ProxyUnixAddress;
 export interface ProxyRawTlv {
   /** 0..255. */
   type: number;
+  /** The value's bytes, without type and length. */
   value: Buffer;
 }
 
@@ -113,6 +116,7 @@ export interface ProxyTlvs {
  * and v2 `AF_UNSPEC` the receiver keeps the real connection's endpoints.
  */
 export interface ProxyHeader {
+  /** 1 for the text header (`PROXY TCP4 …\r\n`), 2 for the binary one. */
   version: 1 | 2;
   /** `"local"` only in v2 (a health check by the proxy itself); v1 is always `"proxy"`. */
   command: "proxy" | "local";
@@ -120,8 +124,11 @@ export interface ProxyHeader {
   family: ProxyFamily;
   /** v2 always; v1 `"stream"` for `TCP4`/`TCP6`, absent for `UNKNOWN`. */
   transport?: ProxyTransport;
+  /** The client's endpoint, as the proxy saw it (see above for when it is absent). */
   source?: ProxyAddress;
+  /** The endpoint the client connected to, absent as {@link source} is. */
   destination?: ProxyAddress;
+  /** The v2 TLVs, decoded; for v1 always `{ raw: [] }`. */
   tlvs: ProxyTlvs;
   /** The header's length on the wire in bytes: v1 its line with CRLF, v2 16 + its length field. */
   headerLength: number;

@@ -11,7 +11,7 @@ export type DropReason = "maxConnections" | "maxConnectionsPerPeer";
 
 const NONE: readonly never[] = Object.freeze([]);
 
-/** The limits {@link Admission} enforces; each unlimited when absent. */
+/** The limits a server's admission control (`Admission`) enforces; each unlimited when absent. */
 export interface AdmissionLimits {
   /** Refuse a connection while this many admitted ones are open. */
   maxConnections?: number;

@@ -11,7 +11,9 @@ import type { TransportStream } from "./transport-stream.js";
 
 /** The address of one end of a TCP connection, as Node reports it. */
 export interface SocketAddress {
+  /** The IP address, e.g. `"127.0.0.1"` or `"::1"`. */
   readonly address: string;
+  /** The TCP port. */
   readonly port: number;
   /** `"IPv4"` or `"IPv6"`. */
   readonly family: string;

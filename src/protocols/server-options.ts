@@ -15,7 +15,16 @@ import { resolveWriteBufferLimits, type Transport, type WriteBufferLimits } from
 
 /** Where a server listens: TCP hosts and a port, or a Unix socket path. */
 export type ListenTarget =
-  { host: string | string[] | null | undefined; port: number } | { path: string };
+  | {
+      /** As `createServer`'s `host`: a name, an address, several, or null/undefined for every interface. */
+      host: string | string[] | null | undefined;
+      /** The TCP port, 0 for one the system picks. */
+      port: number;
+    }
+  | {
+      /** A Unix socket's path (see `createUnixServer`). */
+      path: string;
+    };
 
 /** Options of `createServer` and `startServer`. Every field is optional. */
 export interface ServerOptions {

@@ -207,7 +207,7 @@ export class Transport implements Watched {
    * Closes the connection after flushing the buffered data. The protocol gets no
    * more data; `connectionLost()` follows once the socket is closed. Idempotent.
    *
-   * The close lingers: after sending EOF it waits up to {@link LINGER_MS} for
+   * The close lingers: after sending EOF it waits up to 2 s (`LINGER_MS`) for
    * the peer's EOF, discarding what the peer still sends, before closing the
    * socket.
    */
@@ -293,7 +293,12 @@ export class Transport implements Watched {
   }
 
   /** The current write buffer marks. */
-  getWriteBufferLimits(): { high: number; low: number } {
+  getWriteBufferLimits(): {
+    /** Above this many buffered bytes the protocol's `pauseWriting()` is called. */
+    high: number;
+    /** At or below this many, after a pause, `resumeWriting()` is called. */
+    low: number;
+  } {
     return { high: this.#high, low: this.#low };
   }
 

@@ -27,7 +27,7 @@ const MAX_TAIL = 64 * 1024;
 
 let examined = 0;
 
-/** Receives the lines of `readLinesNow` (and {@link ChunkQueue.takeLines}). */
+/** Receives the lines of `readLinesNow` (and `ChunkQueue.takeLines`). */
 export interface LineVisitor {
   /**
    * One line, `\n` included: `bytes[start, end)`, valid only during the call.

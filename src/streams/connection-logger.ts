@@ -10,8 +10,11 @@
  * take a message first (extra parameters are fine).
  */
 export interface ConnectionLogger {
+  /** Detail for debugging: each connection, each limit hit. */
   debug(message: string): void;
+  /** A normal event worth keeping: a server listening, a shutdown. */
   info(message: string): void;
+  /** Something went wrong with one connection or peer; the server goes on. */
   warn(message: string): void;
   /** An error, with the error object when there is one. */
   error(message: string, error?: unknown): void;

@@ -13,7 +13,9 @@ export interface OpenConnectionOptions extends ConnectionOptions, StreamReaderOp
 
 /** The two halves of a stream connection. */
 export interface StreamPair {
+  /** The connection's incoming bytes. */
   reader: StreamReader;
+  /** The connection's outgoing bytes; `writer.close()` ends the connection. */
   writer: StreamWriter;
 }
 
