@@ -53,7 +53,9 @@ export const DROP_REASONS: readonly DropReason[] = Object.freeze([
  * when the server is made and only grows, except the two gauges
  * (`connectionsOpen`, `connectionsWaiting`). Counts are per process.
  *
- * `connectionsOpen` is always `served` minus the sum of `closed`.
+ * `connectionsOpen` is `served` minus the sum of `closed` once every close
+ * has been seen (a connection whose `connectionMade` threw leaves the open
+ * count at once and is counted closed, as `error`, when its socket closes).
  */
 export interface ServerStats {
   /** Connections served now: a transport is open (the server's `connections`). */
