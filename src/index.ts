@@ -38,6 +38,12 @@ export type {
 export type { Protocol, ProtocolFactory } from "./protocols/protocol.js";
 export { Server } from "./protocols/server.js";
 export type { ListenTarget, ServerOptions } from "./protocols/server-options.js";
+export {
+  CLOSE_CAUSES,
+  type CloseCause,
+  DROP_REASONS,
+  type ServerStats,
+} from "./protocols/server-stats.js";
 export { Transport, type TransportOptions } from "./protocols/transport.js";
 export type { TransportStream } from "./protocols/transport-stream.js";
 export { MAX_UNIX_PATH_BYTES } from "./protocols/unix-socket.js";

@@ -10,6 +10,7 @@ import type net from "node:net";
 import type tls from "node:tls";
 import type { DropReason } from "./admission.js";
 import type { ConnectionInfo } from "./connection-info.js";
+import type { CloseCause } from "./server-stats.js";
 import { MAX_TIMEOUT_MS } from "./sweeper.js";
 import { resolveWriteBufferLimits, type Transport, type WriteBufferLimits } from "./transport.js";
 
@@ -89,6 +90,22 @@ export interface ServerOptions {
    * option name and the connection's facts, before the socket is destroyed.
    */
   onDrop?: (socket: net.Socket, reason: DropReason, info: ConnectionInfo) => void;
+  /**
+   * Called for each connection served, once admitted (and over TLS, after its
+   * handshake) and given a transport, just before its protocol's
+   * `connectionMade`: for logs and metrics. A throw is reported through
+   * `onError` and the connection goes on.
+   */
+  onConnection?: (transport: Transport) => void;
+  /**
+   * Called once for each served connection when it has closed, after its
+   * protocol's `connectionLost`, with the same cause `stats().closed` counts
+   * it under and the error it closed with, if any (an idle timeout's
+   * `TimeoutError`, a reset, a protocol's throw; a handler's error reported
+   * through `onError` is not repeated here). A throw is reported through
+   * `onError`.
+   */
+  onConnectionClosed?: (transport: Transport, cause: CloseCause, error?: Error) => void;
 }
 
 /**

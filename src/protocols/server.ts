@@ -26,9 +26,11 @@ import {
   type ServerOptions,
   validateServerOptions,
 } from "./server-options.js";
-import { Transport, type TransportOptions } from "./transport.js";
+import { type CloseCause, errorCause, type ServerStats, StatCounters } from "./server-stats.js";
+import { kNoteError, Transport, type TransportOptions } from "./transport.js";
 
 export type { ListenTarget, ServerOptions } from "./server-options.js";
+export type { CloseCause, ServerStats } from "./server-stats.js";
 
 /** A connection waiting for a session: its socket and the facts taken at accept. */
 type Waiting = readonly [socket: net.Socket, info: ConnectionInfo];
@@ -55,6 +57,7 @@ export class Server implements AsyncDisposable {
   readonly #transports = new Set<Transport>();
   #tasks = 0;
   #dropped = 0;
+  readonly #counters = new StatCounters();
   #closed = false;
   #names: EndNames | undefined;
   #transportOptions: TransportOptions | undefined;
@@ -105,6 +108,7 @@ export class Server implements AsyncDisposable {
   }
 
   readonly #onAccept = (socket: net.Socket): void => {
+    this.#counters.accepted++;
     if (this.#closed) {
       socket.destroy();
       return;
@@ -149,6 +153,7 @@ export class Server implements AsyncDisposable {
 
   #drop(socket: net.Socket, reason: DropReason, info: ConnectionInfo): void {
     this.#dropped++;
+    this.#counters.refused[reason]++;
     try {
       this.#options.onDrop?.(socket, reason, info);
     } catch (error) {
@@ -192,6 +197,8 @@ export class Server implements AsyncDisposable {
       clock: this.#options.clock,
       onProtocolError: this.#reportProtocolError,
       onLost: this.#onLost,
+      onOpen: this.#onOpen,
+      counters: this.#counters,
     };
     const transport = new Transport(socket, protocol, this.#transportOptions, info);
     if (socket.destroyed) {
@@ -203,10 +210,40 @@ export class Server implements AsyncDisposable {
     if (pausedByServer && transport.isReading()) socket.resume();
   }
 
-  readonly #onLost = (transport: Transport): void => {
+  readonly #onOpen = (transport: Transport): void => {
+    this.#counters.served++;
+    const hook = this.#options.onConnection;
+    if (hook === undefined) return;
+    try {
+      hook(transport);
+    } catch (error) {
+      this.#reportHookError(error, transport);
+    }
+  };
+
+  readonly #onLost = (transport: Transport, cause: CloseCause, error: Error | undefined): void => {
+    this.#counters.closed[cause]++;
+    const hook = this.#options.onConnectionClosed;
+    if (hook !== undefined) {
+      try {
+        hook(transport, cause, error);
+      } catch (hookError) {
+        this.#reportHookError(hookError, transport);
+      }
+    }
     if (this.#transports.delete(transport)) this.#endSession();
     this.#checkIdle();
   };
+
+  /** A hook's throw: told to `onError`, but neither counted nor held against the connection. */
+  #reportHookError(error: unknown, transport: Transport): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    try {
+      (this.#options.onError ?? defaultOnError)(err, transport);
+    } catch {
+      // A throwing onError must not break the accept or close path either.
+    }
+  }
 
   #endSession(): void {
     for (const [socket, info] of this.#admission.endSession()) this.#serve(socket, info);
@@ -222,6 +259,11 @@ export class Server implements AsyncDisposable {
    */
   reportError(error: unknown, transport?: Transport): void {
     const err = error instanceof Error ? error : new Error(String(error));
+    if (transport !== undefined) {
+      // The connection's close is then counted under this error's cause.
+      transport[kNoteError](err);
+      if (errorCause(err) === "error") this.#counters.handlerErrors++;
+    }
     (this.#options.onError ?? defaultOnError)(err, transport);
   }
 
@@ -285,6 +327,14 @@ export class Server implements AsyncDisposable {
   /** The number of connections refused because of `maxConnections` or `maxConnectionsPerPeer`. */
   get dropped(): number {
     return this.#dropped;
+  }
+
+  /**
+   * A snapshot of the server's counters (see {@link ServerStats}): a new plain
+   * object each call, cheap enough to call per scrape. Counting is always on.
+   */
+  stats(): ServerStats {
+    return this.#counters.snapshot(this.#transports.size, this.#admission.waiting);
   }
 
   /** The address of the first listening socket (port 0 resolved to the real port), or its Unix path. */

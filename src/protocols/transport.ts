@@ -11,6 +11,7 @@ import {
   type ExtraInfoValue,
 } from "./connection-info.js";
 import type { Protocol } from "./protocol.js";
+import { type CloseCause, closeCauseOf } from "./server-stats.js";
 import {
   kExpire,
   kProgress,
@@ -47,9 +48,45 @@ export interface TransportOptions {
   clock?: Clock;
   /** Called with an error thrown by one of the protocol's callbacks, before the connection is aborted. */
   onProtocolError?: (error: Error, transport: Transport) => void;
-  /** Called once, after `connectionLost`. */
-  onLost?: (transport: Transport) => void;
+  /**
+   * Called once, after `connectionLost`, with why the connection closed (see
+   * {@link CloseCause}) and the error it closed with, if any.
+   */
+  onLost?: (transport: Transport, cause: CloseCause, error: Error | undefined) => void;
+  /** Called once, when the transport has taken the socket, just before `connectionMade`. */
+  onOpen?: (transport: Transport) => void;
+  /**
+   * @internal Byte counters to add every chunk read and every write to (a
+   * server's stats, one object shared by its transports).
+   */
+  counters?: ByteCounters;
 }
+
+/** @internal What a transport adds its bytes to. */
+export interface ByteCounters {
+  bytesReceived: number;
+  bytesSent: number;
+}
+
+/**
+ * @internal Tells a transport of an error reported for it (by a handler
+ * layered on it), so that its close is counted under that error's cause.
+ */
+export const kNoteError: unique symbol = Symbol("asyncnet.noteError");
+
+// The counters of a transport nobody counts for: adding to them is cheaper than a branch.
+const UNCOUNTED: ByteCounters = { bytesReceived: 0, bytesSent: 0 };
+// How strongly a cause holds: a stronger one replaces a weaker one, an equal one stays.
+const CAUSE_RANK: Readonly<Record<CloseCause, number>> = {
+  closed: 0,
+  eof: 1,
+  shutdown: 1,
+  aborted: 2,
+  idle: 3,
+  lineTimeout: 3,
+  reset: 3,
+  error: 3,
+};
 
 const EMPTY = Buffer.alloc(0);
 const kTransport: unique symbol = Symbol("asyncnet.transport");
@@ -85,6 +122,9 @@ export class Transport implements Watched {
   #writingPaused = false;
   #error: Error | undefined;
   #afterWrite: (() => void) | undefined;
+  // Why it is closing, so far; "closed" when nothing else happened.
+  #cause: CloseCause = "closed";
+  readonly #counters: ByteCounters;
   // The idle timeout: reads and writes bump the counter, the sweeper compares it
   // (plus the bytes the kernel took) from one tick to the next.
   #idleSweeper: Sweeper<Transport> | undefined;
@@ -119,6 +159,7 @@ export class Transport implements Watched {
     this.#info = info;
     this.#secure = socket.encrypted === true;
     this.#options = options;
+    this.#counters = options.counters ?? UNCOUNTED;
     ({ high: this.#high, low: this.#low } = resolveWriteBufferLimits(options.writeBufferLimits));
 
     // Shared listeners that find this transport on the socket: per-connection
@@ -135,6 +176,7 @@ export class Transport implements Watched {
       );
       this.#idleSweeper.add(this);
     }
+    options.onOpen?.(this);
     try {
       protocol.connectionMade(this);
     } catch (error) {
@@ -158,6 +200,7 @@ export class Transport implements Watched {
       throw new ConnectionClosedError("Cannot write: the transport is half-closed");
     }
     if (data.length === 0 || this.#socket.destroyed) return;
+    this.#counters.bytesSent += typeof data === "string" ? Buffer.byteLength(data) : data.length;
     // Adding to a buffer the peer is not emptying is no sign of life (see idleTimeout).
     if (!this.#writingPaused) this.#activity++;
     const socket = this.#socket;
@@ -242,12 +285,14 @@ export class Transport implements Watched {
    */
   requestShutdown(): void {
     if (this.isClosing()) return;
+    this.#setCause("shutdown");
     if (this.#protocol.shutdownRequested === undefined) this.close();
     else this.#call("shutdownRequested");
   }
 
   /** Closes the connection at once, dropping buffered data. `connectionLost(error)` follows. */
   abort(error?: Error): void {
+    if (!this.#lost) this.#setCause(error === undefined ? "aborted" : closeCauseOf(error));
     this.#closing = true;
     if (error !== undefined && this.#error === undefined) this.#error = error;
     this.#socket.destroy();
@@ -347,6 +392,7 @@ export class Transport implements Watched {
 
   static #onData(this: TransportSocket, data: Buffer): void {
     const transport = this[kTransport];
+    transport.#counters.bytesReceived += data.length;
     if (transport.#closing) return;
     if (!transport.#writingPaused) transport.#activity++;
     try {
@@ -359,6 +405,7 @@ export class Transport implements Watched {
   static #onEnd(this: TransportSocket): void {
     const transport = this[kTransport];
     if (transport.#closing) return;
+    transport.#setCause("eof");
     let keepOpen: unknown;
     try {
       keepOpen = transport.#protocol.eofReceived?.();
@@ -371,7 +418,20 @@ export class Transport implements Watched {
 
   static #onError(this: TransportSocket, error: Error): void {
     const transport = this[kTransport];
-    transport.#error ??= normalizeSocketError(error);
+    const normalized = normalizeSocketError(error);
+    transport.#error ??= normalized;
+    if (!transport.#lost) transport.#setCause(closeCauseOf(normalized));
+  }
+
+  /** @internal See {@link kNoteError}: a timeout, a reset or a failure reported for this connection. */
+  [kNoteError](error: Error): void {
+    if (this.#lost) return;
+    const cause = closeCauseOf(error);
+    if (cause !== "aborted") this.#setCause(cause);
+  }
+
+  #setCause(cause: CloseCause): void {
+    if (CAUSE_RANK[cause] > CAUSE_RANK[this.#cause]) this.#cause = cause;
   }
 
   /**
@@ -388,6 +448,7 @@ export class Transport implements Watched {
   [kExpire](): void {
     const unsent = this.#socket.writableLength;
     const detail = unsent > 0 ? ` with ${unsent} bytes unsent` : "";
+    this.#setCause("idle");
     // A closing transport too: a peer that reads nothing must not hold it open.
     this.abort(new TimeoutError(`Connection closed: idle timeout${detail}`));
   }
@@ -404,7 +465,7 @@ export class Transport implements Watched {
     } catch (error) {
       transport.#options.onProtocolError?.(toError(error), transport);
     }
-    transport.#options.onLost?.(transport);
+    transport.#options.onLost?.(transport, transport.#cause, transport.#error);
   }
 
   #checkResume(): void {
@@ -428,6 +489,7 @@ export class Transport implements Watched {
 
   #protocolFailed(error: unknown): void {
     const err = toError(error);
+    this.#setCause("error");
     this.#options.onProtocolError?.(err, this);
     this.abort(err);
   }

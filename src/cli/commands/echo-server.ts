@@ -18,7 +18,9 @@ import {
   serverFlagsHelp,
 } from "../args.js";
 import { type Command, type CommandContext, UsageError } from "../command.js";
-import { connectionErrorLogger, listeningPort, serveUntilSignal } from "../serve.js";
+import { serveWithMetrics } from "../metrics-endpoint.js";
+import { METRICS_HELP, METRICS_OPTIONS, parseMetricsAddress } from "../metrics-flags.js";
+import { connectionErrorLogger, listeningPort } from "../serve.js";
 import {
   limitServerOptions,
   parseServerLimits,
@@ -37,6 +39,7 @@ const OPTIONS = {
   "max-line": { type: "string" },
   "read-size": { type: "string" },
   ...SERVER_LIMIT_OPTIONS,
+  ...METRICS_OPTIONS,
 } as const;
 
 const HELP = `Usage: asyncnet echo-server [options]
@@ -66,6 +69,7 @@ ${serverFlagsHelp("localhost", 10000)}
   --read-size BYTES   most bytes taken by one read (default ${DEFAULT_READ_SIZE};
                       the seed reads 128)
 ${SERVER_LIMITS_HELP}
+${METRICS_HELP}
 
 The echo has no lines to time, so --idle-timeout is its only timeout: a client
 that trickles bytes keeps its connection, each byte answered (--max-per-peer
@@ -108,6 +112,7 @@ async function run(args: string[], context: CommandContext): Promise<number> {
   const { logger } = context;
   const limits = parseServerLimits(values);
   const { options: limitOptions, drops } = limitServerOptions(limits, logger);
+  const metrics = parseMetricsAddress(values.metrics);
 
   let server: Server;
   if (style === "protocol") {
@@ -136,7 +141,7 @@ async function run(args: string[], context: CommandContext): Promise<number> {
   logger.debug(`starting up on ${host} port ${listeningPort(server)}`);
   // No shutdown signal for the apps: server.shutdown() ends a streams handler
   // through its reader's EOF once the input is quiet; the Protocol is closed.
-  return serveUntilSignal(server, context, { grace: limits.grace, drops });
+  return serveWithMetrics(server, metrics, context, { grace: limits.grace, drops });
 }
 
 /** `asyncnet echo-server`. */

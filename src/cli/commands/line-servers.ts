@@ -18,7 +18,9 @@ import {
   serverFlagsHelp,
 } from "../args.js";
 import type { CommandContext } from "../command.js";
-import { connectionErrorLogger, listeningPort, serveUntilSignal } from "../serve.js";
+import { serveWithMetrics } from "../metrics-endpoint.js";
+import { METRICS_HELP, METRICS_OPTIONS, parseMetricsAddress } from "../metrics-flags.js";
+import { connectionErrorLogger, listeningPort } from "../serve.js";
 import {
   limitServerOptions,
   parseServerLimits,
@@ -33,6 +35,7 @@ export const LINE_SERVER_OPTIONS = {
   "max-line": { type: "string" },
   "line-timeout": { type: "string" },
   ...SERVER_LIMIT_OPTIONS,
+  ...METRICS_OPTIONS,
 } as const;
 
 /** The seed's port for both line servers. */
@@ -52,7 +55,8 @@ export const LINE_SERVER_HELP = `${serverFlagsHelp("localhost", LINE_SERVER_PORT
                       ${DEFAULT_LINE_TIMEOUT_SECONDS}; 0: never): a client trickling bytes cannot hold a
                       connection. The close comes between SECS and
                       SECS + max(SECS/10, 0.05) seconds after the line's first byte
-${SERVER_LIMITS_HELP}`;
+${SERVER_LIMITS_HELP}
+${METRICS_HELP}`;
 
 /** The notes both line servers' `--help` end with. */
 export const LINE_SERVER_NOTES = `A line is what comes before \\n; trailing whitespace is stripped (as Python's
@@ -104,6 +108,7 @@ export async function runLineServer<E extends object>(
     DEFAULT_LINE_TIMEOUT_SECONDS,
   );
   const limits = parseServerLimits(values);
+  const metrics = parseMetricsAddress(values.metrics);
   const { options: limitOptions, drops } = limitServerOptions(limits, context.logger);
   // One options object for every connection. No shutdown signal: on a stop the
   // loop answers until its input is quiet, then sees EOF (server.shutdown()).
@@ -122,5 +127,5 @@ export async function runLineServer<E extends object>(
   context.logger.info(
     `Server up, running, and waiting for call on ${host} ${listeningPort(server)}`,
   );
-  return serveUntilSignal(server, context, { grace: limits.grace, drops });
+  return serveWithMetrics(server, metrics, context, { grace: limits.grace, drops });
 }
