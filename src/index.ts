@@ -17,6 +17,7 @@ export {
   InvalidStateError,
   LimitOverrunError,
   TimeoutError,
+  TlsHandshakeError,
 } from "./errors.js";
 export {
   type ConnectionOptions,
@@ -37,6 +38,13 @@ export type {
 export type { Protocol, ProtocolFactory } from "./protocols/protocol.js";
 export { Server } from "./protocols/server.js";
 export type { ListenTarget, ServerOptions } from "./protocols/server-options.js";
+export type {
+  BufferedPlaintextPolicy,
+  StartTlsClientOptions,
+  StartTlsCommonOptions,
+  StartTlsOptions,
+  StartTlsServerOptions,
+} from "./protocols/start-tls.js";
 export { Transport } from "./protocols/transport.js";
 export type { TransportStream } from "./protocols/transport-stream.js";
 export { MAX_UNIX_PATH_BYTES } from "./protocols/unix-socket.js";
@@ -73,7 +81,7 @@ export {
   type StreamReaderOptions,
 } from "./streams/stream-reader.js";
 export { SHUTDOWN_SETTLE_MS } from "./streams/stream-protocol.js";
-export { StreamWriter } from "./streams/stream-writer.js";
+export { StreamWriter, type StreamStartTlsOptions } from "./streams/stream-writer.js";
 export { ProxyHeaderError } from "./errors.js";
 export type {
   ProxyAddress,

@@ -128,6 +128,18 @@ export class StreamReader implements AsyncIterable<Buffer> {
     }
   }
 
+  /**
+   * @internal Removes and returns every buffered byte, for STARTTLS: bytes
+   * that arrived after the command belong to the handshake, never to a read.
+   * A waiting read keeps waiting; a reader paused by flow control resumes.
+   */
+  takeBuffered(): Buffer {
+    const all = this.#size === 0 ? EMPTY : this.#take(this.#size);
+    // A line being discarded ends with the plaintext: what follows is TLS's.
+    this.#discardingLine = false;
+    return all;
+  }
+
   /** Marks the end of the stream: reads return what is buffered, then empty. Idempotent. */
   feedEof(): void {
     this.#eof = true;
