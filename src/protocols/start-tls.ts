@@ -7,7 +7,7 @@
 
 import type net from "node:net";
 import tls from "node:tls";
-import { abortReason, TimeoutError, TlsHandshakeError } from "../errors.js";
+import { abortReason, ConnectionClosedError, TimeoutError, TlsHandshakeError } from "../errors.js";
 import type { Clock, ClockTimer } from "./clock.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "./handshake-timeout.js";
 import { MAX_TIMEOUT_MS } from "./sweeper.js";
@@ -226,8 +226,9 @@ export class TlsUpgrade {
   }
 
   /**
-   * Ends the upgrade with `error`: an AbortError or TlsHandshakeError as it
-   * is, any other (the stream's) as the cause of a TlsHandshakeError; none
+   * Ends the upgrade with `error`: an AbortError, ConnectionClosedError (the
+   * application closed) or TlsHandshakeError as it is, any other (the
+   * stream's, an idle timeout's) as the cause of a TlsHandshakeError; none
    * means the peer closed the connection. Does nothing once ended.
    */
   fail(error?: Error): void {
@@ -235,7 +236,9 @@ export class TlsUpgrade {
     const failure =
       error === undefined
         ? new TlsHandshakeError("Cannot complete TLS handshake: the peer closed the connection")
-        : error instanceof TlsHandshakeError || error.name === "AbortError"
+        : error instanceof TlsHandshakeError ||
+            error instanceof ConnectionClosedError ||
+            error.name === "AbortError"
           ? error
           : new TlsHandshakeError(`Cannot complete TLS handshake: ${error.message}`, {
               cause: error,

@@ -281,6 +281,13 @@ export class Transport implements Watched {
 
   /** Closes the connection at once, dropping buffered data. `connectionLost(error)` follows. */
   abort(error?: Error): void {
+    if (this.#upgrade !== undefined) {
+      // Ends the upgrade first, so that its promise and connectionLost get this error.
+      this.#upgrade.fail(
+        error ?? new ConnectionClosedError("Cannot start TLS: the transport was aborted"),
+      );
+      return;
+    }
     this.#closing = true;
     if (error !== undefined && this.#error === undefined) this.#error = error;
     this.#socket.destroy();
