@@ -248,3 +248,19 @@ export class ProxyHeaderError extends SyntaxError {
     super(message, options);
   }
 }
+
+/**
+ * A STARTTLS upgrade (`transport.startTls`, `writer.startTls`) did not
+ * complete: the handshake failed (Node's error is the `cause`), timed out (a
+ * {@link TimeoutError} is the `cause`), the peer closed the connection during
+ * it, or, under `bufferedPlaintext: "reject"`, plaintext arrived after the
+ * command. The connection is closed: nothing it carries can be trusted.
+ */
+export class TlsHandshakeError extends Error {
+  override readonly name = "TlsHandshakeError";
+  readonly code = "ERR_TLS_HANDSHAKE";
+
+  constructor(message: string, options?: AsyncNetErrorOptions) {
+    super(message, options);
+  }
+}

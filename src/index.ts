@@ -18,6 +18,7 @@ export {
   InvalidStateError,
   LimitOverrunError,
   TimeoutError,
+  TlsHandshakeError,
 } from "./errors.js";
 export {
   type ConnectionOptions,
@@ -44,6 +45,13 @@ export {
   DROP_REASONS,
   type ServerStats,
 } from "./protocols/server-stats.js";
+export type {
+  BufferedPlaintextPolicy,
+  StartTlsClientOptions,
+  StartTlsCommonOptions,
+  StartTlsOptions,
+  StartTlsServerOptions,
+} from "./protocols/start-tls.js";
 export { Transport, type TransportOptions } from "./protocols/transport.js";
 export type { TransportStream } from "./protocols/transport-stream.js";
 export { MAX_UNIX_PATH_BYTES } from "./protocols/unix-socket.js";
@@ -81,7 +89,7 @@ export {
   type StreamReaderOptions,
 } from "./streams/stream-reader.js";
 export { SHUTDOWN_SETTLE_MS } from "./streams/stream-protocol.js";
-export { StreamWriter } from "./streams/stream-writer.js";
+export { StreamWriter, type StreamStartTlsOptions } from "./streams/stream-writer.js";
 export { ProxyHeaderError } from "./errors.js";
 export type {
   ProxyAddress,

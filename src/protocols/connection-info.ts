@@ -46,6 +46,9 @@ export interface TlsInfo {
  * `""` on the other, unnamed end. They are `undefined` when the stream could
  * not tell (it was already reset, or it is not a socket).
  *
+ * A STARTTLS upgrade (`Transport.startTls`) replaces the transport's snapshot
+ * by a new one, the same with `tls` set, once the handshake is done.
+ *
  * Made by the server or client from the socket; a layer in front of the
  * protocol (PROXY protocol, say) may make it instead, with other facts, before
  * the protocol sees the connection. Fields may be added in later versions
@@ -205,6 +208,8 @@ export interface ExtraInfo {
   peercert: PeerCertificate;
   /** TLS only: the negotiated cipher. */
   cipher: CipherNameAndProtocol;
+  /** TLS only: the negotiated protocol version, such as `"TLSv1.3"`. */
+  protocol: string;
 }
 
 /** The type of `getExtraInfo(name, fallback)`: typed for the names of {@link ExtraInfo}, `unknown` otherwise. */

@@ -1,8 +1,11 @@
+import net from "node:net";
+import type tls from "node:tls";
 import {
   ConnectionClosedError,
   InvalidStateError,
   normalizeSocketError,
   TimeoutError,
+  TlsHandshakeError,
 } from "../errors.js";
 import { type Clock, systemClock } from "./clock.js";
 import {
@@ -12,6 +15,12 @@ import {
 } from "./connection-info.js";
 import type { Protocol } from "./protocol.js";
 import { type CloseCause, closeCauseOf } from "./server-stats.js";
+import {
+  type StartTlsOptions,
+  TlsUpgrade,
+  type UpgradeHost,
+  validateStartTlsOptions,
+} from "./start-tls.js";
 import {
   kExpire,
   kProgress,
@@ -46,7 +55,11 @@ export interface TransportOptions {
   idleTimeout?: number;
   /** The clock of the idle timeout and the close linger. For tests: a virtual clock drives every timeout. Default {@link systemClock}. */
   clock?: Clock;
-  /** Called with an error thrown by one of the protocol's callbacks, before the connection is aborted. */
+  /**
+   * Called with an error thrown by one of the protocol's callbacks, or with
+   * the {@link TlsHandshakeError} of a failed `startTls`, before the
+   * connection is aborted.
+   */
   onProtocolError?: (error: Error, transport: Transport) => void;
   /**
    * Called once, after `connectionLost`, with why the connection closed (see
@@ -90,6 +103,14 @@ const CAUSE_RANK: Readonly<Record<CloseCause, number>> = {
 
 const EMPTY = Buffer.alloc(0);
 const kTransport: unique symbol = Symbol("asyncnet.transport");
+/** @internal `startTls` with the protocol's unconsumed bytes, taken only once the upgrade can start. */
+export const kStartTls: unique symbol = Symbol("asyncnet.startTls");
+// Errors already given to onProtocolError, so that a handler rethrowing one is not reported twice.
+const reported = new WeakSet<Error>();
+/** @internal Whether `error` was already reported through `onProtocolError` (a failed `startTls`). */
+export function wasReported(error: unknown): boolean {
+  return error instanceof Error && reported.has(error);
+}
 type TransportSocket = TransportStream & { [kTransport]: Transport };
 /** How long `close()` waits for the peer's EOF after sending its own, in ms. */
 export const LINGER_MS = 2000;
@@ -107,10 +128,13 @@ export const LINGER_MS = 2000;
  * `writeEof()` throw, because they are.
  */
 export class Transport implements Watched {
-  readonly #socket: TransportStream;
+  #socket: TransportStream;
   readonly #protocol: Protocol;
-  readonly #info: ConnectionInfo;
-  readonly #secure: boolean;
+  #info: ConnectionInfo;
+  #secure: boolean;
+  // A STARTTLS upgrade in progress, and the writes made before its TLS socket exists.
+  #upgrade: TlsUpgrade | undefined;
+  #heldWrites: (Uint8Array | string)[] | undefined;
   // The options as given: a server passes one object for all its connections.
   readonly #options: TransportOptions;
   #high: number;
@@ -200,6 +224,11 @@ export class Transport implements Watched {
       throw new ConnectionClosedError("Cannot write: the transport is half-closed");
     }
     if (data.length === 0 || this.#socket.destroyed) return;
+    if (this.#upgrade !== undefined && !this.#upgrade.wrapped) {
+      // Plaintext now would reach the peer after its ClientHello: it goes out over TLS.
+      (this.#heldWrites ??= []).push(data);
+      return;
+    }
     this.#counters.bytesSent += typeof data === "string" ? Buffer.byteLength(data) : data.length;
     // Adding to a buffer the peer is not emptying is no sign of life (see idleTimeout).
     if (!this.#writingPaused) this.#activity++;
@@ -243,7 +272,7 @@ export class Transport implements Watched {
 
   /** Whether `writeEof` is supported: true for TCP and Unix sockets, false for TLS (as in asyncio). */
   canWriteEof(): boolean {
-    return !this.#secure;
+    return !this.#secure && this.#upgrade === undefined;
   }
 
   /**
@@ -256,6 +285,10 @@ export class Transport implements Watched {
    */
   close(): void {
     if (this.#closing) return;
+    if (this.#upgrade !== undefined) {
+      this.#upgrade.fail(new ConnectionClosedError("Cannot start TLS: the transport was closed"));
+      return;
+    }
     this.#closing = true;
     const socket = this.#socket;
     if (socket.destroyed) return;
@@ -292,6 +325,13 @@ export class Transport implements Watched {
 
   /** Closes the connection at once, dropping buffered data. `connectionLost(error)` follows. */
   abort(error?: Error): void {
+    if (this.#upgrade !== undefined) {
+      // Ends the upgrade first, so that its promise and connectionLost get this error.
+      this.#upgrade.fail(
+        error ?? new ConnectionClosedError("Cannot start TLS: the transport was aborted"),
+      );
+      return;
+    }
     if (!this.#lost) this.#setCause(error === undefined ? "aborted" : closeCauseOf(error));
     this.#closing = true;
     if (error !== undefined && this.#error === undefined) this.#error = error;
@@ -308,19 +348,138 @@ export class Transport implements Watched {
   pauseReading(): void {
     if (!this.#reading || this.#closing) return;
     this.#reading = false;
-    this.#socket.pause();
+    // An upgrade keeps the socket paused; the TLS socket takes this state over.
+    if (this.#upgrade === undefined) this.#socket.pause();
   }
 
   /** Undoes `pauseReading()`. */
   resumeReading(): void {
     if (this.#reading || this.#closing) return;
     this.#reading = true;
-    this.#socket.resume();
+    if (this.#upgrade === undefined) this.#socket.resume();
   }
 
   /** Whether the transport is delivering data to the protocol. */
   isReading(): boolean {
     return this.#reading && !this.#closing;
+  }
+
+  /**
+   * Upgrades the connection to TLS in place (STARTTLS), asyncio's
+   * `loop.start_tls`: the same transport and protocol go on over the TLS
+   * socket, and once this resolves {@link Transport.info} has `tls` and
+   * `getExtraInfo` answers `peercert`, `cipher` and `protocol`.
+   *
+   * Call it right after writing the reply that announces the upgrade (the
+   * server's `220`), or after reading it (the client). From the call on the
+   * protocol gets no plaintext: reading stops at once, and bytes that arrived
+   * after the command follow `options.bufferedPlaintext` (see
+   * `BufferedPlaintextPolicy`): by default they are fed to the
+   * handshake, never delivered. The reply still buffered is flushed as
+   * plaintext first; writes made during the upgrade go out over TLS.
+   * `pauseReading` / `resumeReading` during it take effect on the TLS socket.
+   *
+   * A failed, timed-out or peer-closed handshake rejects with a
+   * {@link TlsHandshakeError} (Node's error its `cause`), reported first
+   * through `onProtocolError` (a server's `onError`), and closes only this
+   * connection; `connectionLost` gets the same error. `options.signal`
+   * cancels a pending upgrade: it rejects with the signal's reason and closes.
+   * `close()` during the upgrade rejects it with a `ConnectionClosedError`.
+   * @throws {TypeError | RangeError} (as a rejection) for bad options, before anything changes.
+   * @throws {InvalidStateError} (as a rejection) when the connection is
+   *   already TLS, another upgrade is pending, it is closing or half-closed,
+   *   or its stream is not a `net.Socket`.
+   */
+  startTls(options: StartTlsOptions): Promise<void> {
+    return this[kStartTls](options, () =>
+      options?.leftover === undefined ? EMPTY : Buffer.from(options.leftover),
+    );
+  }
+
+  /** @internal {@link Transport.startTls}, with the bytes already received taken through `takeLeftover`. */
+  [kStartTls](options: StartTlsOptions, takeLeftover: () => Buffer): Promise<void> {
+    try {
+      validateStartTlsOptions(options);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const socket = this.#socket;
+    const refusal = this.#secure
+      ? "the connection is already TLS"
+      : this.#upgrade !== undefined
+        ? "an upgrade is already in progress"
+        : this.isClosing()
+          ? "the transport is closing"
+          : this.#eofWritten
+            ? "EOF was already written"
+            : socket instanceof net.Socket
+              ? undefined
+              : "the stream is not a socket";
+    if (refusal !== undefined) {
+      return Promise.reject(new InvalidStateError(`Cannot start TLS: ${refusal}`));
+    }
+    socket.pause();
+    const upgrade = new TlsUpgrade(
+      socket as net.Socket,
+      options,
+      takeLeftover(),
+      this.#upgradeHost(),
+    );
+    this.#upgrade = upgrade;
+    upgrade.start();
+    return upgrade.promise;
+  }
+
+  #upgradeHost(): UpgradeHost {
+    return {
+      clock: this.clock,
+      swap: (secure) => this.#swap(secure),
+      finish: (error, secure) => this.#upgraded(error, secure),
+    };
+  }
+
+  /** Moves the transport from the plain socket onto the TLS socket that wraps it. */
+  #swap(secure: tls.TLSSocket): void {
+    const old = this.#socket;
+    (old as net.Socket)
+      .off("data", Transport.#onData)
+      .off("end", Transport.#onEnd)
+      .off("error", Transport.#onError)
+      .off("close", Transport.#onClose);
+    (secure as unknown as TransportSocket)[kTransport] = this;
+    secure.on("data", Transport.#onData);
+    secure.on("end", Transport.#onEnd);
+    secure.on("error", Transport.#onError);
+    secure.on("close", Transport.#onClose);
+    this.#socket = secure;
+    if (!this.#reading) secure.pause();
+    const held = this.#heldWrites;
+    this.#heldWrites = undefined;
+    if (held !== undefined) for (const chunk of held) this.write(chunk);
+  }
+
+  #upgraded(error: Error | undefined, secure: tls.TLSSocket | undefined): void {
+    this.#upgrade = undefined;
+    this.#heldWrites = undefined;
+    if (error === undefined && secure !== undefined) {
+      this.#secure = true;
+      const { tls: tlsInfo } = captureConnectionInfo(secure);
+      // Named one by one: a socket's snapshot keeps its addresses behind getters.
+      const { peername, sockname } = this.#info;
+      this.#info = Object.freeze({ peername, sockname, tls: tlsInfo });
+      return;
+    }
+    const failure = error ?? new TlsHandshakeError("Cannot complete TLS handshake");
+    this.#error = failure;
+    if (failure instanceof TlsHandshakeError) {
+      reported.add(failure);
+      try {
+        this.#options.onProtocolError?.(failure, this);
+      } catch {
+        // A throwing reporter must not keep this connection open.
+      }
+    }
+    this.abort(failure);
   }
 
   /** Sets the write buffer marks and re-checks them at once. */
@@ -364,7 +523,7 @@ export class Transport implements Watched {
    * Information about the connection, by asyncio's names, read from
    * {@link Transport.info} (so it answers after the socket is gone too):
    * `peername` and `sockname` (a `SocketAddress`, or the path for a Unix
-   * socket), `socket` (the stream), `peercert` and `cipher` (TLS only).
+   * socket), `socket` (the stream), `peercert`, `cipher` and `protocol` (TLS only, after a STARTTLS too).
    * Returns `fallback` (default `undefined`) for an unknown name or one that
    * does not apply.
    */
@@ -385,6 +544,8 @@ export class Transport implements Watched {
         return info.tls?.peerCertificate ?? fallback;
       case "cipher":
         return info.tls?.cipher ?? fallback;
+      case "protocol":
+        return info.tls?.protocol ?? fallback;
       default:
         return fallback;
     }
@@ -394,6 +555,11 @@ export class Transport implements Watched {
     const transport = this[kTransport];
     transport.#counters.bytesReceived += data.length;
     if (transport.#closing) return;
+    const upgrade = transport.#upgrade;
+    if (upgrade !== undefined && !upgrade.wrapped) {
+      upgrade.hold(data);
+      return;
+    }
     if (!transport.#writingPaused) transport.#activity++;
     try {
       transport.#protocol.dataReceived(data);
@@ -405,6 +571,10 @@ export class Transport implements Watched {
   static #onEnd(this: TransportSocket): void {
     const transport = this[kTransport];
     if (transport.#closing) return;
+    if (transport.#upgrade !== undefined) {
+      transport.#upgrade.fail();
+      return;
+    }
     transport.#setCause("eof");
     let keepOpen: unknown;
     try {
@@ -418,6 +588,7 @@ export class Transport implements Watched {
 
   static #onError(this: TransportSocket, error: Error): void {
     const transport = this[kTransport];
+    transport.#upgrade?.fail(error);
     const normalized = normalizeSocketError(error);
     transport.#error ??= normalized;
     if (!transport.#lost) transport.#setCause(closeCauseOf(normalized));
@@ -456,6 +627,7 @@ export class Transport implements Watched {
   static #onClose(this: TransportSocket): void {
     const transport = this[kTransport];
     if (transport.#lost) return;
+    transport.#upgrade?.fail();
     transport.#lost = true;
     transport.#closing = true;
     transport.#writingPaused = false;

@@ -1,5 +1,6 @@
 import { validatePort } from "../protocols/create-server.js";
 import { Server } from "../protocols/server.js";
+import { wasReported } from "../protocols/transport.js";
 import type { ListenTarget, ServerOptions } from "../protocols/server-options.js";
 import { StreamProtocol } from "./stream-protocol.js";
 import type { StreamReader, StreamReaderOptions } from "./stream-reader.js";
@@ -100,7 +101,8 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 /** The handler threw or rejected: report it, then close only its connection. */
 function handlerFailed(server: Server, writer: StreamWriter, error: unknown): void {
   try {
-    server.reportError(error, writer.transport);
+    // A failed startTls was reported when it failed: a handler that lets it propagate adds nothing.
+    if (!wasReported(error)) server.reportError(error, writer.transport);
   } catch {
     // A throwing onError must not keep this connection open.
   }

@@ -1,7 +1,8 @@
 import { ConnectionClosedError, InvalidStateError } from "../errors.js";
 import { type Clock, type ClockTimer, systemClock } from "../protocols/clock.js";
 import type { Protocol } from "../protocols/protocol.js";
-import type { Transport } from "../protocols/transport.js";
+import type { StartTlsOptions } from "../protocols/start-tls.js";
+import { kStartTls, type Transport } from "../protocols/transport.js";
 import { StreamReader, type StreamReaderOptions } from "./stream-reader.js";
 import { StreamWriter } from "./stream-writer.js";
 
@@ -167,6 +168,19 @@ export class StreamProtocol implements Protocol {
       return;
     }
     this.#settleLater(Math.max(1, SHUTDOWN_SETTLE_MS - (now - this.#lastInputAt)));
+  }
+
+  /**
+   * Upgrades the connection to TLS (see `Transport.startTls`), handing the
+   * transport what the reader still buffers (bytes after the command) as
+   * handshake input, so that no read ever returns them.
+   */
+  startTls(options: Omit<StartTlsOptions, "leftover">): Promise<void> {
+    const transport = this.#writer?.transport;
+    if (transport === undefined) {
+      return Promise.reject(new InvalidStateError("Cannot start TLS: not connected yet"));
+    }
+    return transport[kStartTls](options as StartTlsOptions, () => this.reader.takeBuffered());
   }
 
   /** Resolves at once unless writing is paused; rejects once the connection is lost. */

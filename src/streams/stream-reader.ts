@@ -123,6 +123,20 @@ export class StreamReader implements AsyncIterable<Buffer> {
     this.#flow.grew(queue.size);
   }
 
+  /**
+   * @internal Removes and returns every buffered byte, for STARTTLS: bytes
+   * that arrived after the command belong to the handshake, never to a read.
+   * A waiting read keeps waiting; a reader paused by flow control resumes.
+   */
+  takeBuffered(): Buffer {
+    const queue = this.#queue;
+    const all = queue.size === 0 ? EMPTY : queue.take(queue.size);
+    // A line being discarded ends with the plaintext: what follows is TLS's.
+    queue.stopDiscarding();
+    this.#flow.shrank(0);
+    return all;
+  }
+
   /** Marks the end of the stream: reads return what is buffered, then empty. Idempotent. */
   feedEof(): void {
     this.#eof = true;

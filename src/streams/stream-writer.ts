@@ -1,5 +1,10 @@
+import type { StartTlsClientOptions, StartTlsServerOptions } from "../protocols/start-tls.js";
 import type { ExtraInfoValue, Transport } from "../protocols/transport.js";
 import type { StreamProtocol } from "./stream-protocol.js";
+
+/** The options of {@link StreamWriter.startTls}: `Transport.startTls`'s, without `leftover` (the reader's buffer is used). */
+export type StreamStartTlsOptions =
+  Omit<StartTlsServerOptions, "leftover"> | Omit<StartTlsClientOptions, "leftover">;
 
 /**
  * The sending half of a stream connection, asyncio's `StreamWriter`. Writes
@@ -62,6 +67,29 @@ export class StreamWriter implements AsyncDisposable {
     return this.#protocol.needsDrain;
   }
 
+  /**
+   * Upgrades the connection to TLS in place (STARTTLS), asyncio 3.11's
+   * `StreamWriter.start_tls`: `{ side: "server", key, cert }` on a writer of
+   * an accepted connection, `{ side: "client", servername, ca }` on one of
+   * `openConnection`. The same reader and writer go on over TLS; then
+   * `getExtraInfo("peercert" | "cipher" | "protocol")` and
+   * `transport.info.tls` tell its state.
+   *
+   * Call it with no `await` between writing (server) or reading (client) the
+   * reply that announces the upgrade and this call. Bytes the reader still
+   * holds then came after the command: they are never returned by a read.
+   * With `bufferedPlaintext: "feed"` (the default) they are the first
+   * handshake bytes (a ClientHello pipelined behind `STARTTLS\r\n` works,
+   * injected plaintext fails the handshake); with `"reject"` their presence
+   * closes the connection. A failed or timed-out handshake rejects with a
+   * `TlsHandshakeError` and closes the connection (a server also reports it
+   * through `onError`); `signal` cancels a pending upgrade. See
+   * `Transport.startTls` for the rest.
+   */
+  startTls(options: StreamStartTlsOptions): Promise<void> {
+    return this.#protocol.startTls(options);
+  }
+
   /** Closes the connection after flushing buffered data. Idempotent. */
   close(): void {
     this.#transport.close();
@@ -77,7 +105,7 @@ export class StreamWriter implements AsyncDisposable {
     return this.#protocol.waitClosed();
   }
 
-  /** See `Transport.getExtraInfo`: `peername`, `sockname`, `socket`, `peercert`, `cipher`. */
+  /** See `Transport.getExtraInfo`: `peername`, `sockname`, `socket`, `peercert`, `cipher`, `protocol`. */
   getExtraInfo<K extends string, F = undefined>(name: K, fallback?: F): ExtraInfoValue<K, F> {
     return this.#transport.getExtraInfo(name, fallback);
   }
