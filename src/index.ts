@@ -10,13 +10,18 @@
 
 export {
   AbortError,
+  type AsyncNetErrorOptions,
   ConcurrentReadError,
   ConnectionClosedError,
+  type ConnectionLostError,
   ConnectionResetError,
+  type ErrorPeer,
   IncompleteReadError,
   InvalidStateError,
+  isConnectionLost,
   LimitOverrunError,
   TimeoutError,
+  type TimeoutErrorOptions,
 } from "./errors.js";
 export {
   type ConnectionOptions,
@@ -36,8 +41,17 @@ export type {
 } from "./protocols/connection-info.js";
 export type { Protocol, ProtocolFactory } from "./protocols/protocol.js";
 export { Server } from "./protocols/server.js";
-export type { ListenTarget, ServerOptions } from "./protocols/server-options.js";
-export { Transport } from "./protocols/transport.js";
+export {
+  defaultOnError,
+  type ListenTarget,
+  type ServerOptions,
+} from "./protocols/server-options.js";
+export {
+  type CloseOptions,
+  LINGER_MS,
+  Transport,
+  type TransportOptions,
+} from "./protocols/transport.js";
 export type { TransportStream } from "./protocols/transport-stream.js";
 export { MAX_UNIX_PATH_BYTES } from "./protocols/unix-socket.js";
 export type { WriteBufferLimits } from "./protocols/write-buffer-limits.js";
@@ -72,8 +86,8 @@ export {
   StreamReader,
   type StreamReaderOptions,
 } from "./streams/stream-reader.js";
-export { SHUTDOWN_SETTLE_MS } from "./streams/stream-protocol.js";
-export { StreamWriter } from "./streams/stream-writer.js";
+export { SHUTDOWN_SETTLE_MS, StreamProtocol } from "./streams/stream-protocol.js";
+export { type DrainOptions, StreamWriter } from "./streams/stream-writer.js";
 export { ProxyHeaderError } from "./errors.js";
 export type {
   ProxyAddress,
