@@ -52,7 +52,7 @@ async function face(
     written.push(String(chunk));
     return true;
   }) as typeof process.stderr.write;
-  let clientPort = 0;
+  let clientPort: number;
   try {
     const socket = await rawConnect(serverPort(server));
     socket.on("error", () => {});
