@@ -5,11 +5,22 @@
  * @module
  */
 
+import type { SocketAddress } from "./protocols/connection-info.js";
+
 /** Options accepted by every asyncnet error constructor. */
 export interface AsyncNetErrorOptions {
   /** The underlying error, if any. */
   cause?: unknown;
+  /**
+   * The remote end of the connection the error is about, as
+   * `ConnectionInfo.peername` gives it. Kept by the errors that mean a lost
+   * peer (see {@link isConnectionLost}) in their `peer` field; ignored by the others.
+   */
+  peer?: SocketAddress | string | undefined;
 }
+
+/** The `peer` field of the errors that mean a lost peer: see {@link isConnectionLost}. */
+export type ErrorPeer = SocketAddress | string | undefined;
 
 /**
  * A read ended at EOF before the requested amount or separator arrived.
@@ -27,12 +38,15 @@ export class IncompleteReadError extends Error {
   readonly partial: Buffer;
   /** The number of bytes asked for, or `null` when the read waited for a separator. */
   readonly expected: number | null;
+  /** The peer that ended the stream early, when known; see {@link isConnectionLost}. */
+  readonly peer: ErrorPeer;
 
   constructor(partial: Buffer, expected: number | null, options?: AsyncNetErrorOptions) {
     const want = expected === null ? "a separator" : `${expected} bytes`;
     super(`Cannot complete read: EOF after ${partial.length} bytes, expected ${want}`, options);
     this.partial = partial;
     this.expected = expected;
+    this.peer = options?.peer;
   }
 }
 
@@ -67,9 +81,12 @@ export class ConnectionClosedError extends Error {
   override readonly name = "ConnectionClosedError";
   /** Always `"ERR_CONNECTION_CLOSED"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ERR_CONNECTION_CLOSED";
+  /** The peer of the closed connection, when known; see {@link isConnectionLost}. */
+  readonly peer: ErrorPeer;
 
   constructor(message = "Connection lost", options?: AsyncNetErrorOptions) {
     super(message, options);
+    this.peer = options?.peer;
   }
 }
 
@@ -82,9 +99,12 @@ export class ConnectionResetError extends Error {
   override readonly name = "ConnectionResetError";
   /** Always `"ERR_CONNECTION_RESET"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ERR_CONNECTION_RESET";
+  /** The peer that reset the connection, when known; see {@link isConnectionLost}. */
+  readonly peer: ErrorPeer;
 
   constructor(message = "Connection reset by peer", options?: AsyncNetErrorOptions) {
     super(message, options);
+    this.peer = options?.peer;
   }
 }
 
@@ -117,15 +137,32 @@ export class InvalidStateError extends Error {
   }
 }
 
-/** An operation did not finish within its configured time. */
+/** Options of a {@link TimeoutError}. */
+export interface TimeoutErrorOptions extends AsyncNetErrorOptions {
+  /** Whether the timeout closed a connection (see {@link TimeoutError.closedConnection}). Default `false`. */
+  closedConnection?: boolean;
+}
+
+/**
+ * An operation did not finish within its configured time. `closedConnection`
+ * tells a timeout that ended a connection (the idle timeout, a bounded
+ * `close()`), which {@link isConnectionLost} counts as a lost peer, from one
+ * that ended an operation only (a connect timeout).
+ */
 export class TimeoutError extends Error {
   /** Always `"TimeoutError"`. */
   override readonly name = "TimeoutError";
   /** Always `"ERR_TIMEOUT"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ERR_TIMEOUT";
+  /** True when the timeout closed a connection; false for a timeout of an operation only. */
+  readonly closedConnection: boolean;
+  /** The peer of the connection it closed, when known. */
+  readonly peer: ErrorPeer;
 
-  constructor(message: string, options?: AsyncNetErrorOptions) {
+  constructor(message: string, options?: TimeoutErrorOptions) {
     super(message, options);
+    this.closedConnection = options?.closedConnection === true;
+    this.peer = options?.peer;
   }
 }
 
@@ -203,13 +240,75 @@ export class HttpBodyTruncatedError extends Error {
 
 const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
 
-/** Wraps a socket's reset-like system error in a ConnectionResetError; returns others as they are. */
-export function normalizeSocketError(error: Error): Error {
+/**
+ * Wraps a socket's reset-like system error in a ConnectionResetError naming
+ * `peer`; returns others as they are.
+ */
+export function normalizeSocketError(error: Error, peer?: ErrorPeer): Error {
   const code = (error as NodeJS.ErrnoException).code;
   if (code !== undefined && RESET_CODES.has(code)) {
-    return new ConnectionResetError(`Connection reset by peer: ${code}`, { cause: error });
+    return new ConnectionResetError(`Connection reset by peer: ${code}`, { cause: error, peer });
   }
   return error;
+}
+
+/** An error that means the peer went away: the type {@link isConnectionLost} narrows to. */
+export type ConnectionLostError =
+  ConnectionResetError | ConnectionClosedError | IncompleteReadError | TimeoutError;
+
+/**
+ * Whether `error` means the peer went away, an end of a connection rather
+ * than a bug: the one way to recognise each face a lost peer shows.
+ *
+ * - `ConnectionResetError`: the peer reset the connection (a read, or the
+ *   reader's next read, after it).
+ * - `ConnectionClosedError`: the connection was closed under an operation
+ *   that needed it (a `drain()` whose data can never be sent); its `cause` is
+ *   what closed it (a reset, a timeout), `undefined` for a plain close.
+ * - `IncompleteReadError`: EOF in the middle of a `readExactly` or `readUntil`.
+ * - `TimeoutError` with `closedConnection`: the idle timeout or a bounded
+ *   `close()` closed the connection (a connect timeout is not a loss).
+ *
+ * Each carries the `peer` (from `ConnectionInfo`, which outlives the socket)
+ * when known: the library sets it where it makes the error, and the server
+ * fills it in when such an error reaches `onError` with its connection. The
+ * default `onError` reports these in one line, without a stack.
+ *
+ * A write after `writeEof()` throws a `ConnectionClosedError` too, which this
+ * counts as a loss.
+ */
+export function isConnectionLost(error: unknown): error is ConnectionLostError {
+  if (error instanceof TimeoutError) return error.closedConnection;
+  return (
+    error instanceof ConnectionResetError ||
+    error instanceof ConnectionClosedError ||
+    error instanceof IncompleteReadError
+  );
+}
+
+/**
+ * Sets a lost-peer error's `peer` when it has none: for errors made where the
+ * connection was not known (a reader fed by hand). Returns `error`.
+ * @internal
+ */
+export function withPeer<E>(error: E, peer: ErrorPeer): E {
+  if (isConnectionLost(error) && error.peer === undefined && peer !== undefined) {
+    (error as { peer: ErrorPeer }).peer = peer;
+  }
+  return error;
+}
+
+/**
+ * What ended a lost connection, in words: the message of the first error in
+ * `error`'s `cause` chain that is not a `ConnectionClosedError` wrapping
+ * another loss (a drain cut by a reset says "Connection reset by peer: …").
+ */
+export function lossReason(error: ConnectionLostError): string {
+  let current: Error = error;
+  while (current instanceof ConnectionClosedError && isConnectionLost(current.cause)) {
+    current = current.cause;
+  }
+  return current.message;
 }
 
 /**

@@ -13,12 +13,16 @@ export {
   type AsyncNetErrorOptions,
   ConcurrentReadError,
   ConnectionClosedError,
+  type ConnectionLostError,
   ConnectionResetError,
+  type ErrorPeer,
   IncompleteReadError,
   InvalidStateError,
+  isConnectionLost,
   LimitOverrunError,
   TimeoutError,
   TlsHandshakeError,
+  type TimeoutErrorOptions,
 } from "./errors.js";
 export {
   type ConnectionOptions,
@@ -38,7 +42,11 @@ export type {
 } from "./protocols/connection-info.js";
 export type { Protocol, ProtocolFactory } from "./protocols/protocol.js";
 export { Server } from "./protocols/server.js";
-export type { ListenTarget, ServerOptions } from "./protocols/server-options.js";
+export {
+  defaultOnError,
+  type ListenTarget,
+  type ServerOptions,
+} from "./protocols/server-options.js";
 export {
   CLOSE_CAUSES,
   type CloseCause,
@@ -52,7 +60,12 @@ export type {
   StartTlsOptions,
   StartTlsServerOptions,
 } from "./protocols/start-tls.js";
-export { Transport, type TransportOptions } from "./protocols/transport.js";
+export {
+  type CloseOptions,
+  LINGER_MS,
+  Transport,
+  type TransportOptions,
+} from "./protocols/transport.js";
 export type { TransportStream } from "./protocols/transport-stream.js";
 export { MAX_UNIX_PATH_BYTES } from "./protocols/unix-socket.js";
 export type { WriteBufferLimits } from "./protocols/write-buffer-limits.js";
@@ -88,8 +101,12 @@ export {
   StreamReader,
   type StreamReaderOptions,
 } from "./streams/stream-reader.js";
-export { SHUTDOWN_SETTLE_MS } from "./streams/stream-protocol.js";
-export { StreamWriter, type StreamStartTlsOptions } from "./streams/stream-writer.js";
+export { SHUTDOWN_SETTLE_MS, StreamProtocol } from "./streams/stream-protocol.js";
+export {
+  type DrainOptions,
+  type StreamStartTlsOptions,
+  StreamWriter,
+} from "./streams/stream-writer.js";
 export { ProxyHeaderError } from "./errors.js";
 export type {
   ProxyAddress,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ConnectionClosedError, ConnectionResetError, TimeoutError } from "../errors.js";
+import { ConnectionClosedError, isConnectionLost, TimeoutError } from "../errors.js";
 import type { StreamWriter } from "../streams/stream-writer.js";
 import type { Logger } from "./logger.js";
 import type { HasExtraInfo } from "./peer.js";
@@ -47,13 +47,14 @@ function isAbortError(error: unknown): boolean {
 }
 
 /**
- * Whether `error` says the peer went away (reset, or closed under a pending
- * drain), which ends a connection quietly. A drain cut short by the server's
- * idle timeout is not a loss but a {@link timeoutOf} case, which is reported.
+ * Whether `error` says the peer went away ({@link isConnectionLost}: a reset,
+ * a close under a pending drain, EOF in mid-read), which ends an app's
+ * connection quietly. A timeout that closed the connection, or a drain cut
+ * short by one, is not quiet for the apps but a {@link timeoutOf} case, which
+ * the CLI reports.
  */
 export function isConnectionLoss(error: unknown): boolean {
-  if (error instanceof ConnectionResetError) return true;
-  return error instanceof ConnectionClosedError && !(error.cause instanceof TimeoutError);
+  return isConnectionLost(error) && timeoutOf(error) === undefined;
 }
 
 /**

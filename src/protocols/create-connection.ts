@@ -4,7 +4,12 @@ import { abortReason, TimeoutError } from "../errors.js";
 import { captureConnectionInfo } from "./connection-info.js";
 import { validatePort } from "./create-server.js";
 import type { Protocol, ProtocolFactory } from "./protocol.js";
-import { resolveWriteBufferLimits, Transport, type WriteBufferLimits } from "./transport.js";
+import {
+  resolveWriteBufferLimits,
+  Transport,
+  validateCloseTimeout,
+  type WriteBufferLimits,
+} from "./transport.js";
 import { type Clock, type ClockTimer, systemClock } from "./clock.js";
 import { MAX_TIMEOUT_MS } from "./sweeper.js";
 import { validateUnixPath } from "./unix-socket.js";
@@ -32,6 +37,8 @@ export interface ConnectionOptions {
   writeBufferLimits?: WriteBufferLimits;
   /** Close the connection after this many ms without progress; see `TransportOptions.idleTimeout`. Default: never. */
   idleTimeout?: number;
+  /** Bound every `close()` to this many ms; see `TransportOptions.closeTimeout`. Default: unbounded. */
+  closeTimeout?: number;
   /**
    * The clock of the connect timeout, the idle timeout and the close linger.
    * For tests: a virtual clock drives every timeout. Default {@link systemClock}.
@@ -80,6 +87,9 @@ async function connect<P extends Protocol>(
 ): Promise<[Transport, P]> {
   // Validate before connecting, so a bad option never leaves a socket open.
   resolveWriteBufferLimits(options.writeBufferLimits);
+  if (options.closeTimeout !== undefined) {
+    validateCloseTimeout(options.closeTimeout, "connection option: closeTimeout");
+  }
   for (const name of ["connectTimeout", "idleTimeout"] as const) {
     const value = options[name];
     if (
@@ -100,6 +110,7 @@ async function connect<P extends Protocol>(
     {
       writeBufferLimits: options.writeBufferLimits,
       idleTimeout: options.idleTimeout,
+      closeTimeout: options.closeTimeout,
       clock: options.clock,
     },
     captureConnectionInfo(socket, names),

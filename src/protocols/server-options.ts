@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type ErrorPeer, isConnectionLost, lossReason } from "../errors.js";
 import type { Clock } from "./clock.js";
 import type net from "node:net";
 import type tls from "node:tls";
@@ -12,7 +13,12 @@ import type { DropReason } from "./admission.js";
 import type { ConnectionInfo } from "./connection-info.js";
 import type { CloseCause } from "./server-stats.js";
 import { MAX_TIMEOUT_MS } from "./sweeper.js";
-import { resolveWriteBufferLimits, type Transport, type WriteBufferLimits } from "./transport.js";
+import {
+  resolveWriteBufferLimits,
+  type Transport,
+  validateCloseTimeout,
+  type WriteBufferLimits,
+} from "./transport.js";
 
 /** Where a server listens: TCP hosts and a port, or a Unix socket path. */
 export type ListenTarget =
@@ -54,6 +60,15 @@ export interface ServerOptions {
    */
   idleTimeout?: number;
   /**
+   * Bound each connection's `close()` (the close after a stream handler ends,
+   * `closeClients()`, a protocol's own close) to this many milliseconds: a
+   * close whose data the peer does not take by then aborts the connection
+   * with a `TimeoutError` (see `CloseOptions`). At most 2³¹ − 1 ms. Default:
+   * unbounded, so a peer that never reads holds a closing connection open
+   * until `idleTimeout`, if any, or the `shutdown()` grace.
+   */
+  closeTimeout?: number;
+  /**
    * The clock of every timer of the server and its connections: idle timeout,
    * TLS handshake timeout, close linger, the grace of `shutdown()`. For tests:
    * a virtual clock drives every timeout. Default `systemClock`.
@@ -81,8 +96,9 @@ export interface ServerOptions {
   signal?: AbortSignal;
   /**
    * Reports an error that closed one connection (a throwing protocol callback or
-   * handler) or a failed accept. Default: written with its stack to stderr.
-   * The server keeps serving either way.
+   * handler) or a failed accept. Default {@link defaultOnError}: a lost peer
+   * (`isConnectionLost`) in one line, anything else with its stack, to
+   * stderr. The server keeps serving either way.
    */
   onError?: (error: Error, transport?: Transport) => void;
   /**
@@ -110,7 +126,7 @@ export interface ServerOptions {
 
 /**
  * Checks every option that can be wrong: counts and timeouts are integers
- * >= 0 (`maxSessions` >= 1), `idleTimeout` at most 2³¹ − 1 ms, write buffer
+ * >= 0 (`maxSessions` >= 1), `idleTimeout` and `closeTimeout` at most 2³¹ − 1 ms, write buffer
  * limits as `resolveWriteBufferLimits` wants them.
  * @throws {RangeError} naming the first option out of range.
  */
@@ -128,6 +144,9 @@ export function validateServerOptions(options: ServerOptions): void {
       throw new RangeError(`Invalid server option: ${name} must be an integer >= 0, got ${value}`);
     }
   }
+  if (options.closeTimeout !== undefined) {
+    validateCloseTimeout(options.closeTimeout, "server option: closeTimeout");
+  }
   if (options.idleTimeout !== undefined && options.idleTimeout > MAX_TIMEOUT_MS) {
     throw new RangeError(
       `Invalid server option: idleTimeout must be at most ${MAX_TIMEOUT_MS} ms, got ${options.idleTimeout}`,
@@ -140,9 +159,35 @@ export function validateServerOptions(options: ServerOptions): void {
   if (options.writeBufferLimits !== undefined) resolveWriteBufferLimits(options.writeBufferLimits);
 }
 
-/** The error reporter used when a server has no `onError`: the error with its stack on stderr. */
+/**
+ * The error reporter used when a server has no `onError`, writing one report
+ * to stderr:
+ *
+ * - a lost peer ({@link isConnectionLost}: a reset, a close under a drain,
+ *   EOF in mid-read, a timeout that closed the connection), also one a handler
+ *   let escape, is a routine end: one line, no stack,
+ *   `asyncnet: connection from 127.0.0.1:5000 lost: Connection reset by peer: ECONNRESET`
+ *   (the peer from the error's `peer` or the transport's `info`; IPv6 as
+ *   `[::1]:5000`, a Unix socket by its path when known; left out when unknown);
+ * - anything else is a bug, with its stack:
+ *   `asyncnet: error in connection (peer 127.0.0.1 port 5000): TypeError: …`.
+ */
 export function defaultOnError(error: Error, transport?: Transport): void {
   const peer = transport?.info.peername;
+  if (isConnectionLost(error)) {
+    const from = formatPeer(error.peer ?? peer);
+    const who = from === undefined ? "" : ` from ${from}`;
+    process.stderr.write(`asyncnet: connection${who} lost: ${lossReason(error)}\n`);
+    return;
+  }
   const where = typeof peer === "object" ? ` (peer ${peer.address} port ${peer.port})` : "";
   process.stderr.write(`asyncnet: error in connection${where}: ${error.stack ?? error}\n`);
+}
+
+function formatPeer(peer: ErrorPeer): string | undefined {
+  if (typeof peer === "string") return peer === "" ? undefined : peer;
+  if (peer === undefined) return undefined;
+  return peer.address.includes(":")
+    ? `[${peer.address}]:${peer.port}`
+    : `${peer.address}:${peer.port}`;
 }

@@ -7,7 +7,7 @@
 
 import type net from "node:net";
 import type tls from "node:tls";
-import { InvalidStateError } from "../errors.js";
+import { InvalidStateError, withPeer } from "../errors.js";
 import { Admission, type DropReason } from "./admission.js";
 import { systemClock } from "./clock.js";
 import {
@@ -194,6 +194,7 @@ export class Server implements AsyncDisposable {
     this.#transportOptions ??= {
       writeBufferLimits: this.#options.writeBufferLimits,
       idleTimeout: this.#options.idleTimeout,
+      closeTimeout: this.#options.closeTimeout,
       clock: this.#options.clock,
       onProtocolError: this.#reportProtocolError,
       onLost: this.#onLost,
@@ -253,13 +254,16 @@ export class Server implements AsyncDisposable {
     this.reportError(error, transport);
 
   /**
-   * Reports an error through the `onError` option (default: stderr, with its
-   * stack): for a layer built on the server, such as a stream handler that
-   * failed. A non-Error value is wrapped in one. Does not close anything.
+   * Reports an error through the `onError` option (default `defaultOnError`:
+   * a lost peer in one line, anything else with its stack, on stderr): for a
+   * layer built on the server, such as a stream handler that failed. A
+   * non-Error value is wrapped in one. A lost-peer error (`isConnectionLost`)
+   * without a `peer` gets `transport`'s. Does not close anything.
    */
   reportError(error: unknown, transport?: Transport): void {
     const err = error instanceof Error ? error : new Error(String(error));
     if (transport !== undefined) {
+      withPeer(err, transport.info.peername);
       // The connection's close is then counted under this error's cause.
       transport[kNoteError](err);
       if (errorCause(err) === "error") this.#counters.handlerErrors++;
@@ -317,6 +321,18 @@ export class Server implements AsyncDisposable {
   /** The number of open connections. */
   get connections(): number {
     return this.#transports.size;
+  }
+
+  /**
+   * The transports of the open connections (those {@link connections}
+   * counts: served, not waiting for a session), in the order they were
+   * served: for a broadcast, `for (const t of server.transports()) t.write(msg)`.
+   * A live view: a connection closed during the iteration is skipped if not
+   * reached yet, one served during it is reached. A transport that is closing
+   * is still listed until its connection is lost (its writes are dropped).
+   */
+  transports(): IterableIterator<Transport> {
+    return this.#transports.values();
   }
 
   /** The number of connections waiting for a session (`maxSessions`). */

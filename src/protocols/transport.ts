@@ -26,6 +26,7 @@ import {
   kProgress,
   kSeen,
   kSeenAt,
+  MAX_TIMEOUT_MS,
   type Sweeper,
   SweeperPool,
   type Watched,
@@ -53,6 +54,13 @@ export interface TransportOptions {
    * unsent` added when replies were still waiting. Default: never.
    */
   idleTimeout?: number;
+  /**
+   * Bound every `close()` to this many milliseconds (see {@link CloseOptions}):
+   * a close whose data the peer does not take within it aborts the connection.
+   * At most 2³¹ − 1 ms. Default: unbounded (a close waits for the flush as
+   * long as the peer keeps the connection open, or until `idleTimeout`).
+   */
+  closeTimeout?: number;
   /** The clock of the idle timeout and the close linger. For tests: a virtual clock drives every timeout. Default {@link systemClock}. */
   clock?: Clock;
   /**
@@ -100,6 +108,20 @@ const CAUSE_RANK: Readonly<Record<CloseCause, number>> = {
   reset: 3,
   error: 3,
 };
+
+/** Options of {@link Transport.close}. */
+export interface CloseOptions {
+  /**
+   * The most milliseconds the close may take, timed by the transport's
+   * `clock` from the call: when it ends with data still unsent the connection
+   * is aborted, and `connectionLost` gets a `TimeoutError` (`closedConnection`,
+   * `Cannot close: N bytes unsent after T ms`); when it ends during the linger
+   * the socket is destroyed without one. The timer is one of the clock's, so
+   * it fires no earlier than `timeout` ms after the call. An integer in
+   * 0..2³¹ − 1. Default: the transport's `closeTimeout` option, else unbounded.
+   */
+  timeout?: number;
+}
 
 const EMPTY = Buffer.alloc(0);
 const kTransport: unique symbol = Symbol("asyncnet.transport");
@@ -277,13 +299,22 @@ export class Transport implements Watched {
 
   /**
    * Closes the connection after flushing the buffered data. The protocol gets no
-   * more data; `connectionLost()` follows once the socket is closed. Idempotent.
+   * more data; `connectionLost()` follows once the socket is closed. Idempotent:
+   * a second call, with or without a timeout, changes nothing.
    *
-   * The close lingers: after sending EOF it waits up to 2 s (`LINGER_MS`) for
-   * the peer's EOF, discarding what the peer still sends, before closing the
-   * socket.
+   * How a close ends: first the buffered data is flushed, which takes as long
+   * as the peer takes to read it; then the close lingers, after sending EOF,
+   * up to {@link LINGER_MS} for the peer's EOF (discarding what the peer still
+   * sends), and closes the socket. Without a bound, a peer that never reads
+   * (and never resets) keeps the flush waiting for ever, unless the transport
+   * has an `idleTimeout`. With `options.timeout` (or the `closeTimeout`
+   * option) the close is aborted when that time ends: see {@link CloseOptions}.
+   * @throws {RangeError} when `options.timeout` is not an integer in 0..2³¹ − 1.
    */
-  close(): void {
+  close(options?: CloseOptions): void {
+    const timeout = options?.timeout ?? this.#options.closeTimeout;
+    if (options?.timeout !== undefined)
+      validateCloseTimeout(options.timeout, "close option: timeout");
     if (this.#closing) return;
     if (this.#upgrade !== undefined) {
       this.#upgrade.fail(new ConnectionClosedError("Cannot start TLS: the transport was closed"));
@@ -292,6 +323,7 @@ export class Transport implements Watched {
     this.#closing = true;
     const socket = this.#socket;
     if (socket.destroyed) return;
+    if (timeout !== undefined) this.#boundClose(timeout);
     // Closing with unread bytes in the kernel turns our FIN into a RST, and a RST can
     // make the peer's kernel discard the reply still in flight. So keep reading (and
     // dropping) until the peer's EOF, when Node destroys the socket by itself.
@@ -308,6 +340,26 @@ export class Transport implements Watched {
     };
     if (socket.writableFinished) linger();
     else socket.end(linger);
+  }
+
+  #boundClose(timeout: number): void {
+    const socket = this.#socket;
+    const clock = this.#options.clock ?? systemClock;
+    const timer = clock.schedule(timeout, () => {
+      if (socket.destroyed) return;
+      if (socket.writableFinished) {
+        socket.destroy();
+        return;
+      }
+      const unsent = socket.writableLength;
+      this.abort(
+        new TimeoutError(`Cannot close: ${unsent} bytes unsent after ${timeout} ms`, {
+          closedConnection: true,
+          peer: this.#info.peername,
+        }),
+      );
+    });
+    socket.once("close", () => clock.cancel(timer));
   }
 
   /**
@@ -589,7 +641,7 @@ export class Transport implements Watched {
   static #onError(this: TransportSocket, error: Error): void {
     const transport = this[kTransport];
     transport.#upgrade?.fail(error);
-    const normalized = normalizeSocketError(error);
+    const normalized = normalizeSocketError(error, transport.#info.peername);
     transport.#error ??= normalized;
     if (!transport.#lost) transport.#setCause(closeCauseOf(normalized));
   }
@@ -621,7 +673,12 @@ export class Transport implements Watched {
     const detail = unsent > 0 ? ` with ${unsent} bytes unsent` : "";
     this.#setCause("idle");
     // A closing transport too: a peer that reads nothing must not hold it open.
-    this.abort(new TimeoutError(`Connection closed: idle timeout${detail}`));
+    this.abort(
+      new TimeoutError(`Connection closed: idle timeout${detail}`, {
+        closedConnection: true,
+        peer: this.#info.peername,
+      }),
+    );
   }
 
   static #onClose(this: TransportSocket): void {
@@ -664,6 +721,24 @@ export class Transport implements Watched {
     this.#setCause("error");
     this.#options.onProtocolError?.(err, this);
     this.abort(err);
+  }
+}
+
+/**
+ * Checks a close bound (`closeTimeout` option, `close({ timeout })`): an
+ * integer in 0..2³¹ − 1 ms. `where` names it: `"server option: closeTimeout"`.
+ * @throws {RangeError} naming `where` otherwise.
+ */
+export function validateCloseTimeout(value: unknown, where: string): void {
+  if (
+    typeof value !== "number" ||
+    !Number.isSafeInteger(value) ||
+    value < 0 ||
+    value > MAX_TIMEOUT_MS
+  ) {
+    throw new RangeError(
+      `Invalid ${where} must be an integer in 0..${MAX_TIMEOUT_MS} ms, got ${String(value)}`,
+    );
   }
 }
 

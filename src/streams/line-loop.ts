@@ -7,7 +7,7 @@
 
 import {
   ConnectionClosedError,
-  ConnectionResetError,
+  isConnectionLost,
   LimitOverrunError,
   TimeoutError,
 } from "../errors.js";
@@ -343,10 +343,10 @@ export class LineLoop implements LineVisitor, LineConnection, Watched {
   }
 }
 
-/** A peer gone (reset, or closed under a pending drain not cut by the idle timeout). */
+/** A peer gone ({@link isConnectionLost}), unless a timeout closed it, which is reported. */
 function isConnectionLoss(error: unknown): boolean {
-  if (error instanceof ConnectionResetError) return true;
-  return error instanceof ConnectionClosedError && !(error.cause instanceof TimeoutError);
+  if (!isConnectionLost(error) || error instanceof TimeoutError) return false;
+  return !(error instanceof ConnectionClosedError && error.cause instanceof TimeoutError);
 }
 
 /** Whether `error` is `signal`'s abort (a shutdown), not a failure. */

@@ -1,10 +1,10 @@
-import { ConnectionClosedError, InvalidStateError } from "../errors.js";
+import { abortReason, ConnectionClosedError, InvalidStateError, TimeoutError } from "../errors.js";
 import { type Clock, type ClockTimer, systemClock } from "../protocols/clock.js";
 import type { Protocol } from "../protocols/protocol.js";
 import type { StartTlsOptions } from "../protocols/start-tls.js";
 import { kStartTls, type Transport } from "../protocols/transport.js";
 import { StreamReader, type StreamReaderOptions } from "./stream-reader.js";
-import { StreamWriter } from "./stream-writer.js";
+import { type DrainOptions, StreamWriter } from "./stream-writer.js";
 
 /**
  * How long a connection's input must stay quiet, once a graceful stop began,
@@ -36,6 +36,7 @@ const INPUT_ENDED = 2;
  * connection runs until the peer's EOF, a timeout, or the end of the grace.
  */
 export class StreamProtocol implements Protocol {
+  /** The reader the connection's bytes are fed to; made with the protocol. */
   readonly reader: StreamReader;
   #writer: StreamWriter | undefined;
   readonly #onConnected: ((reader: StreamReader, writer: StreamWriter) => void) | undefined;
@@ -51,6 +52,21 @@ export class StreamProtocol implements Protocol {
   // The transport's clock (a virtual one in tests), known from connectionMade.
   #clock: Clock = systemClock;
 
+  /**
+   * A protocol whose {@link reader} is made now, with `options` (its `limit`
+   * and the rest of `StreamReaderOptions`), and whose {@link writer} is made
+   * in `connectionMade`, when `onConnected(reader, writer)` is called too.
+   *
+   * It is the way to a reader/writer pair over a transport of one's own, or
+   * under a protocol of one's own: a wrapper protocol that owns a
+   * `StreamProtocol` forwards every callback to it (`connectionMade`,
+   * `dataReceived`, `eofReceived`'s result, `connectionLost`, `pauseWriting`,
+   * `resumeWriting`, `shutdownRequested`) and may look at the bytes or the
+   * events on the way. Give `createServer` a factory of the wrapper, or pass
+   * it to `new Transport(stream, wrapper)`. Nothing closes the connection
+   * when the work on the pair ends: call `writer.close()` (as `startServer`
+   * does when its handler settles).
+   */
   constructor(
     options: StreamReaderOptions = {},
     onConnected?: (reader: StreamReader, writer: StreamWriter) => void,
@@ -183,8 +199,33 @@ export class StreamProtocol implements Protocol {
     return transport[kStartTls](options as StartTlsOptions, () => this.reader.takeBuffered());
   }
 
-  /** Resolves at once unless writing is paused; rejects once the connection is lost. */
-  drain(): Promise<void> {
+  /**
+   * Resolves at once unless writing is paused; rejects once the connection is
+   * lost, or with `options.signal`'s reason when it aborts first (then the
+   * connection and the other waits on it are left as they are).
+   */
+  drain(options?: DrainOptions): Promise<void> {
+    const signal = options?.signal;
+    if (signal === undefined) return this.#drainShared();
+    if (signal.aborted) return Promise.reject(abortReason(signal));
+    if (!this.needsDrain) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(abortReason(signal));
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#drainShared().then(
+        () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(error as Error);
+        },
+      );
+    });
+  }
+
+  #drainShared(): Promise<void> {
     if (!this.needsDrain) return Promise.resolve();
     if (!this.#lost && this.#writer?.transport.isClosing()) {
       // As asyncio: yield first so that connectionLost can run. Without this a
@@ -234,6 +275,13 @@ export class StreamProtocol implements Protocol {
   }
 
   #connectionLostError(what: string): Error {
-    return new ConnectionClosedError(`${what}: connection lost`, { cause: this.#lostError });
+    const cause = this.#lostError;
+    const peer = this.#writer?.transport.info.peername;
+    // A timeout that closed the connection says so, not a bare "connection lost".
+    const detail =
+      cause instanceof TimeoutError && cause.closedConnection
+        ? cause.message.charAt(0).toLowerCase() + cause.message.slice(1)
+        : "connection lost";
+    return new ConnectionClosedError(`${what}: ${detail}`, { cause, peer });
   }
 }

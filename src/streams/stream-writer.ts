@@ -1,10 +1,20 @@
 import type { StartTlsClientOptions, StartTlsServerOptions } from "../protocols/start-tls.js";
-import type { ExtraInfoValue, Transport } from "../protocols/transport.js";
+import type { CloseOptions, ExtraInfoValue, Transport } from "../protocols/transport.js";
 import type { StreamProtocol } from "./stream-protocol.js";
 
 /** The options of {@link StreamWriter.startTls}: `Transport.startTls`'s, without `leftover` (the reader's buffer is used). */
 export type StreamStartTlsOptions =
   Omit<StartTlsServerOptions, "leftover"> | Omit<StartTlsClientOptions, "leftover">;
+/** Options of {@link StreamWriter.drain}. */
+export interface DrainOptions {
+  /**
+   * Stops waiting when it aborts: the drain rejects with the signal's reason
+   * (an `AbortError` when the reason is not an Error), at once if it has
+   * already aborted. The connection and its buffered data are left as they
+   * are, and so are other drains waiting with it. Default: none.
+   */
+  signal?: AbortSignal | undefined;
+}
 
 /**
  * The sending half of a stream connection, asyncio's `StreamWriter`. Writes
@@ -15,7 +25,10 @@ export class StreamWriter implements AsyncDisposable {
   readonly #transport: Transport;
   readonly #protocol: StreamProtocol;
 
-  /** Made by `openConnection` and `startServer`; not meant to be built by hand. */
+  /**
+   * Made by `openConnection`, `startServer` and a {@link StreamProtocol}'s
+   * `connectionMade` (the way to a writer over a transport of one's own).
+   */
   constructor(transport: Transport, protocol: StreamProtocol) {
     this.#transport = transport;
     this.#protocol = protocol;
@@ -50,10 +63,15 @@ export class StreamWriter implements AsyncDisposable {
    * Waits until the write buffer is at or below its low-water mark. Resolves
    * at once when it is not above the high-water mark. Rejects with a
    * `ConnectionClosedError` once the connection is lost (data still buffered
-   * then can never be sent). Any number of concurrent calls share one wait.
+   * then can never be sent; its `cause` is what ended it, its `peer` the
+   * peer, and `isConnectionLost` is true for it). Any number of concurrent
+   * calls share one wait. With `options.signal`, rejects with the signal's
+   * reason when it aborts first, leaving the connection as it is (see
+   * {@link DrainOptions}); an already aborted signal rejects at once, even
+   * with nothing to wait for.
    */
-  drain(): Promise<void> {
-    return this.#protocol.drain();
+  drain(options?: DrainOptions): Promise<void> {
+    return this.#protocol.drain(options);
   }
 
   /**
@@ -90,9 +108,13 @@ export class StreamWriter implements AsyncDisposable {
     return this.#protocol.startTls(options);
   }
 
-  /** Closes the connection after flushing buffered data. Idempotent. */
-  close(): void {
-    this.#transport.close();
+  /**
+   * Closes the connection after flushing buffered data, then lingering for
+   * the peer's EOF; `options.timeout` bounds it (see `Transport.close` and
+   * `CloseOptions`). Idempotent.
+   */
+  close(options?: CloseOptions): void {
+    this.#transport.close(options);
   }
 
   /** True once the connection is closing or closed. */

@@ -17,6 +17,7 @@ import {
   normalizeSocketError,
   ProxyHeaderError,
   TimeoutError,
+  TlsHandshakeError,
 } from "../../src/errors.js";
 
 type ErrorClass = new (...args: never[]) => Error;
@@ -144,6 +145,14 @@ const rows: Row[] = [
     code: "ERR_PROXY_HEADER",
     message: "Cannot parse PROXY header: bad signature",
     base: SyntaxError,
+  },
+  {
+    type: TlsHandshakeError,
+    make: (o) => new TlsHandshakeError("Cannot start TLS: handshake failed", o),
+    name: "TlsHandshakeError",
+    code: "ERR_TLS_HANDSHAKE",
+    message: "Cannot start TLS: handshake failed",
+    base: Error,
   },
 ];
 

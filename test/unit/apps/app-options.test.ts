@@ -5,10 +5,11 @@ import {
   AbortError,
   ConnectionClosedError,
   ConnectionResetError,
+  IncompleteReadError,
   TimeoutError,
 } from "../../../src/errors.js";
 
-const idle = new TimeoutError("Connection closed: idle timeout");
+const idle = new TimeoutError("Connection closed: idle timeout", { closedConnection: true });
 const cases: [name: string, error: unknown, loss: boolean, timeout: TimeoutError | undefined][] = [
   ["a reset", new ConnectionResetError("Connection reset by peer: ECONNRESET"), true, undefined],
   ["a drain on a lost connection", new ConnectionClosedError("Cannot drain"), true, undefined],
@@ -19,6 +20,7 @@ const cases: [name: string, error: unknown, loss: boolean, timeout: TimeoutError
     false,
     idle,
   ],
+  ["EOF in mid-read", new IncompleteReadError(Buffer.from("ab"), 4), true, undefined],
   ["a bug", new TypeError("x is not a function"), false, undefined],
   ["a thrown string", "boom", false, undefined],
 ];

@@ -7,11 +7,18 @@ import { SHUTDOWN_SETTLE_MS, StreamProtocol } from "../../../src/streams/stream-
 import { tick } from "../../helpers/fake-transport.js";
 import { isPending, sleep, withTimeout } from "../../helpers/with-timeout.js";
 
+/** The facts of a stub's connection: the peer a lost-connection error names. */
+const STUB_INFO = {
+  peername: { address: "127.0.0.1", port: 5000, family: "IPv4" },
+  sockname: undefined,
+};
+
 /** A transport stub: enough for the protocol, its reader and its writer. */
 function fakeTransport(options: { secure?: boolean } = {}) {
   const state = { closing: false, writes: [] as string[] };
   const transport = {
     clock: systemClock,
+    info: STUB_INFO,
     canWriteEof: () => !options.secure,
     isClosing: () => state.closing,
     pauseReading() {},
@@ -159,6 +166,7 @@ function connectedForShutdown() {
       state.closing = true;
     },
     clock: systemClock,
+    info: STUB_INFO,
   };
   const protocol = new StreamProtocol({ limit: 16 });
   protocol.connectionMade(transport as unknown as Transport);
