@@ -314,7 +314,8 @@ export class Transport implements Watched {
    * Information about the connection, by asyncio's names, read from
    * {@link Transport.info} (so it answers after the socket is gone too):
    * `peername` and `sockname` (a `SocketAddress`, or the path for a Unix
-   * socket), `socket` (the stream), `peercert` and `cipher` (TLS only).
+   * socket), `socket` (the stream), `peercert` and `cipher` (TLS only),
+   * `proxy` (a connection that came with a PROXY header: see `ProxyInfo`).
    * Returns `fallback` (default `undefined`) for an unknown name or one that
    * does not apply.
    */
@@ -335,6 +336,8 @@ export class Transport implements Watched {
         return info.tls?.peerCertificate ?? fallback;
       case "cipher":
         return info.tls?.cipher ?? fallback;
+      case "proxy":
+        return info.proxy ?? fallback;
       default:
         return fallback;
     }
