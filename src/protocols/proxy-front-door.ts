@@ -153,7 +153,8 @@ export function proxiedConnectionInfo(real: ConnectionInfo, header: ProxyHeader)
 function describePeer(info: ConnectionInfo): string {
   const peer = info.peername;
   if (typeof peer === "object") return `${peer.address} port ${peer.port}`;
-  return peer === undefined || peer === "" ? "a Unix socket" : peer;
+  if (peer === undefined) return "an unknown address";
+  return peer === "" ? "a Unix socket" : peer;
 }
 
 /**
@@ -199,7 +200,7 @@ export class ProxyFrontDoor {
     return this.#pending.size;
   }
 
-  /** Whether `peer` (a connection's real `peername`) may send a header. */
+  /** Whether `peer` (a connection's real `peername`; a string for a Unix socket) may send a header. */
   isTrusted(peer: SocketAddress | string | undefined): boolean {
     if (typeof peer === "string") return true;
     if (peer === undefined) return false;
@@ -210,6 +211,12 @@ export class ProxyFrontDoor {
 
   /** Takes a just-accepted `socket` whose own facts are `info`. */
   accept(socket: net.Socket, info: ConnectionInfo): void {
+    if (info.peername === undefined) {
+      // Reset before its address could be read (a proxy's health check that closes
+      // at once does this): there is no one to refuse, and nothing to report.
+      socket.destroy();
+      return;
+    }
     if (!this.isTrusted(info.peername)) {
       const detail = `${describePeer(info)} is not a trusted proxy`;
       this.#refuse(socket, info, "untrusted", `Cannot accept connection: ${detail}`);

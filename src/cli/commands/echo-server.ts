@@ -25,6 +25,7 @@ import {
   SERVER_LIMIT_OPTIONS,
   SERVER_LIMITS_HELP,
 } from "../server-limits.js";
+import { PROXY_FLAG_OPTIONS, PROXY_FLAGS_HELP, proxyServerOptions } from "../proxy-flags.js";
 
 const OPTIONS = {
   host: { type: "string" },
@@ -37,6 +38,7 @@ const OPTIONS = {
   "max-line": { type: "string" },
   "read-size": { type: "string" },
   ...SERVER_LIMIT_OPTIONS,
+  ...PROXY_FLAG_OPTIONS,
 } as const;
 
 const HELP = `Usage: asyncnet echo-server [options]
@@ -66,6 +68,7 @@ ${serverFlagsHelp("localhost", 10000)}
   --read-size BYTES   most bytes taken by one read (default ${DEFAULT_READ_SIZE};
                       the seed reads 128)
 ${SERVER_LIMITS_HELP}
+${PROXY_FLAGS_HELP}
 
 The echo has no lines to time, so --idle-timeout is its only timeout: a client
 that trickles bytes keeps its connection, each byte answered (--max-per-peer
@@ -108,12 +111,14 @@ async function run(args: string[], context: CommandContext): Promise<number> {
   const { logger } = context;
   const limits = parseServerLimits(values);
   const { options: limitOptions, drops } = limitServerOptions(limits, logger);
+  const proxyOptions = proxyServerOptions(values, logger);
 
   let server: Server;
   if (style === "protocol") {
     const options = { logger, prefix, failOn };
     server = await createServer(() => new EchoServerProtocol(options), host, port, {
       ...limitOptions,
+      ...proxyOptions,
       onError: connectionErrorLogger(logger, "EchoServer"),
     });
   } else {
@@ -129,6 +134,7 @@ async function run(args: string[], context: CommandContext): Promise<number> {
     const handler = (reader: StreamReader, writer: StreamWriter) => app(reader, writer, options);
     server = await startServer(handler, host, port, {
       ...limitOptions,
+      ...proxyOptions,
       limit,
       onError: connectionErrorLogger(logger, "echo"),
     });
