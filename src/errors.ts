@@ -363,3 +363,28 @@ export class TlsHandshakeError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * Why a server with the PROXY protocol enabled closed a connection before
+ * serving it: `"untrusted"` (the connection did not come from a trusted
+ * proxy), `"malformed"` (its header is invalid; the parser's
+ * {@link ProxyHeaderError} is the `cause`), `"incomplete"` (the connection
+ * ended within its header) or `"timeout"` (no complete header in time).
+ */
+export type ProxyRefusalReason = "untrusted" | "malformed" | "incomplete" | "timeout";
+
+/**
+ * A server with the PROXY protocol enabled refused a connection: see
+ * {@link ProxyRefusalReason}. Only that connection is closed.
+ */
+export class ProxyRefusedError extends Error {
+  override readonly name = "ProxyRefusedError";
+  readonly code = "ERR_PROXY_REFUSED";
+  /** Why the connection was refused. */
+  readonly reason: ProxyRefusalReason;
+
+  constructor(message: string, reason: ProxyRefusalReason, options?: AsyncNetErrorOptions) {
+    super(message, options);
+    this.reason = reason;
+  }
+}

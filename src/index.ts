@@ -139,3 +139,14 @@ export {
   type ProxyHeaderParserState,
   type ProxyHeaderResult,
 } from "./framing/proxy-header-parser.js";
+// The PROXY protocol in the server (the front door) and the client's header.
+export { ProxyRefusedError, type ProxyRefusalReason } from "./errors.js";
+export type { ProxyInfo } from "./protocols/connection-info.js";
+export {
+  addTrustedProxy,
+  DEFAULT_PROXY_HEADER_TIMEOUT,
+  DEFAULT_TRUSTED_PROXIES,
+  proxiedConnectionInfo,
+  type ProxyProtocolOptions,
+} from "./protocols/proxy-front-door.js";
+export { type ProxyHeaderOption, proxyHeaderBytes } from "./protocols/create-connection.js";

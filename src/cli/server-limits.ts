@@ -7,6 +7,7 @@
 
 import { readFileSync } from "node:fs";
 import type { Logger } from "../apps/logger.js";
+import { peerKey } from "../protocols/connection-info.js";
 import type { ServerOptions } from "../protocols/server.js";
 import { parseLimit, parseSeconds } from "./args.js";
 import { DropReporter } from "./drop-reporter.js";
@@ -97,7 +98,8 @@ export function limitServerOptions(
     maxConnections: limits.maxConnections,
     maxSessions: limits.maxSessions,
     maxConnectionsPerPeer: limits.maxConnectionsPerPeer,
-    onDrop: (socket, reason) => drops.drop(reason, socket.remoteAddress),
+    // The connection's facts, not the socket's: behind a proxy they name the client.
+    onDrop: (_socket, reason, info) => drops.drop(reason, peerKey(info)),
   };
   return { options, drops };
 }

@@ -7,6 +7,7 @@
  */
 
 import type { CipherNameAndProtocol, PeerCertificate } from "node:tls";
+import type { ProxyHeader, ProxyTlvs } from "../framing/proxy-header.js";
 import type { TransportStream } from "./transport-stream.js";
 
 /** The address of one end of a TCP connection, as Node reports it. */
@@ -38,6 +39,22 @@ export interface TlsInfo {
 }
 
 /**
+ * What a PROXY protocol header said about a connection that came through a
+ * proxy (see the server's `proxyProtocol` option), and the proxy's own
+ * connection.
+ */
+export interface ProxyInfo {
+  /** The header as parsed: version, command (`"local"` for a health check), endpoints, TLVs. */
+  readonly header: ProxyHeader;
+  /** The header's TLVs (`header.tlvs`): `raw: []` for v1 or a v2 header without any. */
+  readonly tlvs: ProxyTlvs;
+  /** The proxy's end of the TCP connection the header came on. */
+  readonly peername: SocketAddress | string | undefined;
+  /** The server's end of that connection. */
+  readonly sockname: SocketAddress | string | undefined;
+}
+
+/**
  * A read-only snapshot of a connection's facts, made once when the transport
  * is created and kept after the socket is gone. `getExtraInfo` answers from it.
  *
@@ -61,6 +78,8 @@ export interface ConnectionInfo {
   readonly sockname: SocketAddress | string | undefined;
   /** Set on a TLS connection, absent otherwise. */
   readonly tls?: TlsInfo;
+  /** Set on a connection that came with a PROXY header, absent otherwise. */
+  readonly proxy?: ProxyInfo;
 }
 
 /** Names for the ends a Unix socket cannot name itself; see {@link ConnectionInfo}. */
@@ -210,6 +229,8 @@ export interface ExtraInfo {
   cipher: CipherNameAndProtocol;
   /** TLS only: the negotiated protocol version, such as `"TLSv1.3"`. */
   protocol: string;
+  /** PROXY protocol only: the header and the proxy's connection (see {@link ProxyInfo}). */
+  proxy: ProxyInfo;
 }
 
 /** The type of `getExtraInfo(name, fallback)`: typed for the names of {@link ExtraInfo}, `unknown` otherwise. */

@@ -13,6 +13,36 @@ import {
 import { type Clock, type ClockTimer, systemClock } from "./clock.js";
 import { MAX_TIMEOUT_MS } from "./sweeper.js";
 import { validateUnixPath } from "./unix-socket.js";
+import {
+  buildProxyHeaderV1,
+  type ProxyHeaderV1Endpoints,
+} from "../framing/proxy-header-build-v1.js";
+import { buildProxyHeaderV2, type ProxyHeaderV2Options } from "../framing/proxy-header-build-v2.js";
+
+/**
+ * A PROXY header for a client to send first: the bytes themselves, or what to
+ * build them from: `{ version: 1, source, destination }` (both IPv4 or both
+ * IPv6; `TCP4`/`TCP6`) or `{ version: 2, ...ProxyHeaderV2Options }` (command,
+ * endpoints, TLVs). For a v1 `UNKNOWN` line, give its bytes.
+ */
+export type ProxyHeaderOption =
+  Uint8Array | ({ version: 1 } & ProxyHeaderV1Endpoints) | ({ version: 2 } & ProxyHeaderV2Options);
+
+/**
+ * The bytes of `option`.
+ * @throws {TypeError} for a value of the wrong shape or an unknown `version`.
+ * @throws {RangeError} for what the builders refuse (see `buildProxyHeaderV1/V2`).
+ */
+export function proxyHeaderBytes(option: ProxyHeaderOption): Buffer {
+  if (option instanceof Uint8Array) return Buffer.from(option);
+  if (typeof option !== "object" || option === null) {
+    throw new TypeError("Invalid proxyHeader: expected bytes or { version, ... }");
+  }
+  if (option.version === 1) return buildProxyHeaderV1(option);
+  if (option.version === 2) return buildProxyHeaderV2(option);
+  const version = (option as { version?: unknown }).version;
+  throw new TypeError(`Invalid proxyHeader: version must be 1 or 2, got ${String(version)}`);
+}
 
 /** Options of {@link createConnection} and `openConnection`. Every field is optional. */
 export interface ConnectionOptions {
@@ -44,6 +74,14 @@ export interface ConnectionOptions {
    * For tests: a virtual clock drives every timeout. Default {@link systemClock}.
    */
   clock?: Clock;
+  /**
+   * A PROXY protocol header sent before any other byte, as a load balancer
+   * would (for a proxy written with asyncnet, or a test of a server behind
+   * one): see {@link ProxyHeaderOption}. Built and checked before the socket
+   * opens. Not with `tls` (it would have to precede the TLS handshake).
+   * Default: none.
+   */
+  proxyHeader?: ProxyHeaderOption;
 }
 
 /**
@@ -101,7 +139,16 @@ async function connect<P extends Protocol>(
       );
     }
   }
-  const socket = await connectSocket(target, options);
+  let header: Buffer | undefined;
+  if (options.proxyHeader !== undefined) {
+    if (options.tls) {
+      throw new TypeError(
+        "Invalid connection options: proxyHeader cannot be combined with tls (the header would have to precede the TLS handshake)",
+      );
+    }
+    header = proxyHeaderBytes(options.proxyHeader);
+  }
+  const socket = await connectSocket(target, options, header);
   const protocol = protocolFactory();
   const names = "path" in target ? { peername: target.path, sockname: "" } : undefined;
   const transport = new Transport(
@@ -118,7 +165,11 @@ async function connect<P extends Protocol>(
   return [transport, protocol];
 }
 
-function connectSocket(target: Target, options: ConnectionOptions): Promise<net.Socket> {
+function connectSocket(
+  target: Target,
+  options: ConnectionOptions,
+  header: Buffer | undefined,
+): Promise<net.Socket> {
   const { signal, connectTimeout } = options;
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   const base = { ...target, allowHalfOpen: true, localAddress: options.localAddress };
@@ -132,6 +183,8 @@ function connectSocket(target: Target, options: ConnectionOptions): Promise<net.
   } else {
     socket = net.connect(base);
     readyEvent = "connect";
+    // Queued until connected, so it is the first byte on the wire.
+    if (header !== undefined) socket.write(header);
   }
   if (options.noDelay !== false && "host" in target) socket.setNoDelay(true);
 

@@ -12,6 +12,7 @@ import type tls from "node:tls";
 import type { DropReason } from "./admission.js";
 import type { ConnectionInfo } from "./connection-info.js";
 import type { CloseCause } from "./server-stats.js";
+import type { ProxyProtocolOptions } from "./proxy-front-door.js";
 import { MAX_TIMEOUT_MS } from "./sweeper.js";
 import {
   resolveWriteBufferLimits,
@@ -92,6 +93,22 @@ export interface ServerOptions {
    * address (Unix socket connections are not counted). Default: unlimited.
    */
   maxConnectionsPerPeer?: number;
+  /**
+   * Expect a PROXY protocol header (v1 or v2, HAProxy's `send-proxy`,
+   * `send-proxy-v2`, nginx's `proxy_protocol on`) at the start of every
+   * connection: connections come from a load balancer, and the header names
+   * the real client. From the header on, the connection's facts are the
+   * client's (`peername`, `sockname`, the per-peer limit, logs; `proxy` holds
+   * the header and its TLVs; see `ConnectionInfo`). The header is required:
+   * a connection from an address not in `trusted` (default loopback only), a
+   * malformed header, one cut short by EOF, or none within `headerTimeout`
+   * (default 5000 ms) closes that connection only, reported through
+   * `onRefused` (default `onError`), at most once a second. A v2 `LOCAL`
+   * header (a proxy's health check) is served with the real endpoints.
+   * Not with `tls` (the header comes before the TLS handshake, which this
+   * server does not yet read itself): terminate TLS at the proxy. Default: off.
+   */
+  proxyProtocol?: ProxyProtocolOptions;
   /** Stop the server (as `close()`) when this signal aborts. */
   signal?: AbortSignal;
   /**
@@ -127,8 +144,10 @@ export interface ServerOptions {
 /**
  * Checks every option that can be wrong: counts and timeouts are integers
  * >= 0 (`maxSessions` >= 1), `idleTimeout` and `closeTimeout` at most 2³¹ − 1 ms, write buffer
- * limits as `resolveWriteBufferLimits` wants them.
+ * limits as `resolveWriteBufferLimits` wants them. (`proxyProtocol` is checked
+ * by the server's constructor, with `resolveProxyProtocol`.)
  * @throws {RangeError} naming the first option out of range.
+ * @throws {TypeError} for `proxyProtocol` with `tls`.
  */
 export function validateServerOptions(options: ServerOptions): void {
   const names = [
@@ -154,6 +173,11 @@ export function validateServerOptions(options: ServerOptions): void {
   }
   if (options.maxSessions === 0) {
     throw new RangeError("Invalid server option: maxSessions must be at least 1, got 0");
+  }
+  if (options.proxyProtocol !== undefined && options.tls !== undefined) {
+    throw new TypeError(
+      "Invalid server options: proxyProtocol cannot be combined with tls (the PROXY header comes before the TLS handshake); terminate TLS at the proxy",
+    );
   }
   // Checked here, not at the first connection, where a throw would escape the accept callback.
   if (options.writeBufferLimits !== undefined) resolveWriteBufferLimits(options.writeBufferLimits);

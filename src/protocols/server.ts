@@ -19,6 +19,7 @@ import {
 import { gracefulShutdown, type ShutdownOptions } from "./graceful-shutdown.js";
 import { handshakeDone, resolveHandshakeTimeout, timeHandshake } from "./handshake-timeout.js";
 import { Listener } from "./listener.js";
+import { ProxyFrontDoor, resolveProxyProtocol } from "./proxy-front-door.js";
 import type { Protocol, ProtocolFactory } from "./protocol.js";
 import {
   defaultOnError,
@@ -40,7 +41,8 @@ type Waiting = readonly [socket: net.Socket, info: ConnectionInfo];
  * stack) and the connections they accepted. Made by `createServer` or
  * `startServer`, already listening.
  *
- * Each connection goes: accept → its {@link ConnectionInfo} taken → admission
+ * Each connection goes: accept → its {@link ConnectionInfo} taken → with
+ * `proxyProtocol`, its PROXY header read and the facts made from it → admission
  * (`maxConnections`, `maxConnectionsPerPeer`; refused ones go to `onDrop`) →
  * TLS handshake, if any → a session (`maxSessions`; or it waits) → a
  * {@link Transport} and its protocol's `connectionMade`.
@@ -64,6 +66,7 @@ export class Server implements AsyncDisposable {
   #closeWaiters: (() => void)[] = [];
   #idleWaiters: (() => void)[] = [];
   readonly #handshakeTimeout: number;
+  readonly #frontDoor: ProxyFrontDoor | undefined;
 
   /** Use `createServer` or `startServer`; this makes a server that does not listen yet. */
   constructor(protocolFactory: ProtocolFactory, options: ServerOptions = {}) {
@@ -72,6 +75,17 @@ export class Server implements AsyncDisposable {
     this.#factory = protocolFactory;
     this.#options = options;
     this.#admission = new Admission<Waiting>(options, ([socket]) => socket.destroyed);
+    const proxy = options.proxyProtocol;
+    if (proxy !== undefined) {
+      const onRefused = proxy.onRefused;
+      this.#frontDoor = new ProxyFrontDoor(
+        resolveProxyProtocol(proxy),
+        options.clock ?? systemClock,
+        (socket, info) => this.#admit(socket, info),
+        (error, info) =>
+          onRefused === undefined ? this.reportError(error) : onRefused(error, info),
+      );
+    }
     this.#listener = new Listener({
       tls: options.tls,
       backlog: options.backlog ?? 511,
@@ -115,7 +129,9 @@ export class Server implements AsyncDisposable {
     }
     // The facts are taken once, here: they outlive the socket (a peer that resets
     // at once still has an address to report) and the admission reads them too.
-    this.#admit(socket, captureConnectionInfo(socket, this.#names));
+    const info = captureConnectionInfo(socket, this.#names);
+    if (this.#frontDoor === undefined) this.#admit(socket, info);
+    else this.#frontDoor.accept(socket, info);
   };
 
   /**
@@ -353,6 +369,14 @@ export class Server implements AsyncDisposable {
     return this.#counters.snapshot(this.#transports.size, this.#admission.waiting);
   }
 
+  /**
+   * With `proxyProtocol`: the number of connections refused at the front door
+   * (untrusted peer, malformed or incomplete header, header timeout); 0 without.
+   */
+  get proxyRefused(): number {
+    return this.#frontDoor?.refused ?? 0;
+  }
+
   /** The address of the first listening socket (port 0 resolved to the real port), or its Unix path. */
   address(): net.AddressInfo | string | null {
     return this.#listener.address();
@@ -386,6 +410,8 @@ export class Server implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     this.#listener.close();
+    // Like a TLS handshake in progress: a connection still sending its header is dropped.
+    this.#frontDoor?.close();
     const waiters = this.#closeWaiters;
     this.#closeWaiters = [];
     for (const resolve of waiters) resolve();

@@ -575,7 +575,8 @@ export class Transport implements Watched {
    * Information about the connection, by asyncio's names, read from
    * {@link Transport.info} (so it answers after the socket is gone too):
    * `peername` and `sockname` (a `SocketAddress`, or the path for a Unix
-   * socket), `socket` (the stream), `peercert`, `cipher` and `protocol` (TLS only, after a STARTTLS too).
+   * socket), `socket` (the stream), `peercert`, `cipher` and `protocol` (TLS only, after a STARTTLS too),
+   * `proxy` (a connection that came with a PROXY header: see `ProxyInfo`).
    * Returns `fallback` (default `undefined`) for an unknown name or one that
    * does not apply.
    */
@@ -598,6 +599,8 @@ export class Transport implements Watched {
         return info.tls?.cipher ?? fallback;
       case "protocol":
         return info.tls?.protocol ?? fallback;
+      case "proxy":
+        return info.proxy ?? fallback;
       default:
         return fallback;
     }

@@ -16,6 +16,7 @@ import {
   LimitOverrunError,
   normalizeSocketError,
   ProxyHeaderError,
+  ProxyRefusedError,
   TimeoutError,
   TlsHandshakeError,
 } from "../../src/errors.js";
@@ -145,6 +146,16 @@ const rows: Row[] = [
     code: "ERR_PROXY_HEADER",
     message: "Cannot parse PROXY header: bad signature",
     base: SyntaxError,
+  },
+  {
+    type: ProxyRefusedError,
+    make: (o) =>
+      new ProxyRefusedError("Cannot serve connection: not a trusted proxy", "untrusted", o),
+    name: "ProxyRefusedError",
+    code: "ERR_PROXY_REFUSED",
+    message: "Cannot serve connection: not a trusted proxy",
+    base: Error,
+    fields: { reason: "untrusted" },
   },
   {
     type: TlsHandshakeError,

@@ -27,6 +27,7 @@ import {
   SERVER_LIMIT_OPTIONS,
   SERVER_LIMITS_HELP,
 } from "../server-limits.js";
+import { PROXY_FLAG_OPTIONS, PROXY_FLAGS_HELP, proxyServerOptions } from "../proxy-flags.js";
 
 const OPTIONS = {
   host: { type: "string" },
@@ -40,6 +41,7 @@ const OPTIONS = {
   "read-size": { type: "string" },
   ...SERVER_LIMIT_OPTIONS,
   ...METRICS_OPTIONS,
+  ...PROXY_FLAG_OPTIONS,
 } as const;
 
 const HELP = `Usage: asyncnet echo-server [options]
@@ -70,6 +72,7 @@ ${serverFlagsHelp("localhost", 10000)}
                       the seed reads 128)
 ${SERVER_LIMITS_HELP}
 ${METRICS_HELP}
+${PROXY_FLAGS_HELP}
 
 The echo has no lines to time, so --idle-timeout is its only timeout: a client
 that trickles bytes keeps its connection, each byte answered (--max-per-peer
@@ -113,12 +116,14 @@ async function run(args: string[], context: CommandContext): Promise<number> {
   const limits = parseServerLimits(values);
   const { options: limitOptions, drops } = limitServerOptions(limits, logger);
   const metrics = parseMetricsAddress(values.metrics);
+  const proxyOptions = proxyServerOptions(values, logger);
 
   let server: Server;
   if (style === "protocol") {
     const options = { logger, prefix, failOn };
     server = await createServer(() => new EchoServerProtocol(options), host, port, {
       ...limitOptions,
+      ...proxyOptions,
       onError: connectionErrorLogger(logger, "EchoServer"),
     });
   } else {
@@ -134,6 +139,7 @@ async function run(args: string[], context: CommandContext): Promise<number> {
     const handler = (reader: StreamReader, writer: StreamWriter) => app(reader, writer, options);
     server = await startServer(handler, host, port, {
       ...limitOptions,
+      ...proxyOptions,
       limit,
       onError: connectionErrorLogger(logger, "echo"),
     });

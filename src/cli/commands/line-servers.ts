@@ -27,6 +27,12 @@ import {
   SERVER_LIMIT_OPTIONS,
   SERVER_LIMITS_HELP,
 } from "../server-limits.js";
+import {
+  PROXY_FLAG_OPTIONS,
+  PROXY_FLAGS_HELP,
+  type ProxyFlagValues,
+  proxyServerOptions,
+} from "../proxy-flags.js";
 
 /** The flags of both line servers. */
 export const LINE_SERVER_OPTIONS = {
@@ -36,6 +42,7 @@ export const LINE_SERVER_OPTIONS = {
   "line-timeout": { type: "string" },
   ...SERVER_LIMIT_OPTIONS,
   ...METRICS_OPTIONS,
+  ...PROXY_FLAG_OPTIONS,
 } as const;
 
 /** The seed's port for both line servers. */
@@ -56,7 +63,8 @@ export const LINE_SERVER_HELP = `${serverFlagsHelp("localhost", LINE_SERVER_PORT
                       connection. The close comes between SECS and
                       SECS + max(SECS/10, 0.05) seconds after the line's first byte
 ${SERVER_LIMITS_HELP}
-${METRICS_HELP}`;
+${METRICS_HELP}
+${PROXY_FLAGS_HELP}`;
 
 /** The notes both line servers' `--help` end with. */
 export const LINE_SERVER_NOTES = `A line is what comes before \\n; trailing whitespace is stripped (as Python's
@@ -84,8 +92,8 @@ export type LineApp<E> = (
 
 /** The parsed values of {@link LINE_SERVER_OPTIONS}. */
 export type LineServerValues = {
-  [K in keyof typeof LINE_SERVER_OPTIONS]?: string;
-};
+  [K in Exclude<keyof typeof LINE_SERVER_OPTIONS, keyof typeof PROXY_FLAG_OPTIONS>]?: string;
+} & ProxyFlagValues;
 
 /**
  * Starts a line server from parsed flags: `Server up, running, ...` at info,
@@ -121,6 +129,7 @@ export async function runLineServer<E extends object>(
   const handler = (reader: StreamReader, writer: StreamWriter) => app(reader, writer, options);
   const server = await startServer(handler, host, port, {
     ...limitOptions,
+    ...proxyServerOptions(values, context.logger),
     limit,
     onError: connectionErrorLogger(context.logger, name),
   });
