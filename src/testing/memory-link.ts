@@ -71,6 +71,16 @@ export class MemoryStream extends EventEmitter implements TransportStream {
   constructor(link: MemoryLink) {
     super();
     this.#link = link;
+    // As a Node stream, an end with no `data` listener is not flowing: what
+    // arrives waits (in its window) until one is added.
+    this.on("newListener", (event: string) => {
+      if (event === "data") this.#link.schedule();
+    });
+  }
+
+  /** Not flowing: paused, or no one listens for `data`. */
+  get #holding(): boolean {
+    return this.#paused || this.listenerCount("data") === 0;
   }
 
   write(data: Uint8Array | string, callback?: Callback): boolean {
@@ -84,7 +94,8 @@ export class MemoryStream extends EventEmitter implements TransportStream {
     if (this.#failAt !== 0 && this.#writes === this.#failAt) {
       this.#failAt = 0;
       if (callback !== undefined) process.nextTick(callback, this.#failError);
-      this.destroy(this.#failError);
+      // The earlier writes were handed on: they still arrive, then EOF.
+      this.#teardown(this.#failError, false, true);
       return false;
     }
     const callbacks = callback === undefined ? [] : [callback];
@@ -141,11 +152,11 @@ export class MemoryStream extends EventEmitter implements TransportStream {
     peer.#teardown(error, true);
   }
 
-  #teardown(error: Error | undefined, abrupt: boolean): void {
+  #teardown(error: Error | undefined, abrupt: boolean, keepSent = false): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    const dropped = this.#queue.splice(0);
-    this.#queued = 0;
+    const dropped = keepSent ? [] : this.#queue.splice(0);
+    if (!keepSent) this.#queued = 0;
     this.#cork = undefined;
     if (abrupt) {
       this.#inbox.length = 0;
@@ -236,16 +247,16 @@ export class MemoryStream extends EventEmitter implements TransportStream {
       }
       return true;
     }
-    if (!this.#paused && this.#inboxBytes > 0) {
+    if (!this.#holding && this.#inboxBytes > 0) {
       this.emit("data", this.#takeInbox(cut(this.#inbox[0]?.length ?? 0, this.#inboxBytes)));
       return true;
     }
     if (peer.#queued > 0) {
       let n = Math.min(cut(peer.#queue[0]?.data.length ?? 0, peer.#queued), window);
-      if (this.#paused) n = Math.min(n, window - this.#inboxBytes);
+      if (this.#holding) n = Math.min(n, window - this.#inboxBytes);
       if (n <= 0) return false;
       const chunk = peer.#take(n);
-      if (this.#paused) {
+      if (this.#holding) {
         this.#inbox.push(chunk);
         this.#inboxBytes += chunk.length;
       } else {
@@ -259,7 +270,7 @@ export class MemoryStream extends EventEmitter implements TransportStream {
       peer.#closeIfDone();
       return true;
     }
-    if (peer.#finished && !this.#eofDelivered && !this.#paused && this.#inboxBytes === 0) {
+    if (peer.#finished && !this.#eofDelivered && !this.#holding && this.#inboxBytes === 0) {
       this.#eofDelivered = true;
       this.emit("end");
       this.#closeIfDone();
