@@ -140,7 +140,9 @@ function canAdvance(clock: Clock | undefined): clock is Advancing {
  * `expect` is met, when an `expect` waits longer than `timeout`, or when
  * bytes arrived that no step expected; the message names the remaining steps
  * and the bytes actually received. With manual delivery, it flushes the
- * connection at each step.
+ * connection at each step. Once every step passed, the end sends EOF (if it
+ * has not yet): a peer that is done closes its side, so the other side's close
+ * does not linger; run a longer script to keep it open.
  * @throws {InvalidStateError} when `end` already has a transport.
  */
 export async function run(
@@ -261,6 +263,8 @@ export async function run(
       index = steps.length;
       fail(`${all.length - cursor} bytes arrived that no step expected`);
     }
+    // A peer that is done closes its side, so the other side's close need not linger.
+    if (!stream.destroyed) stream.end();
     return { received: Buffer.concat(received) };
   } finally {
     stream.off("data", onData);
