@@ -29,6 +29,7 @@ import {
 } from "./server-options.js";
 import { type CloseCause, errorCause, type ServerStats, StatCounters } from "./server-stats.js";
 import { kNoteError, Transport, type TransportOptions } from "./transport.js";
+import type { TransportStream } from "./transport-stream.js";
 
 export type { ListenTarget, ServerOptions } from "./server-options.js";
 export type { CloseCause, ServerStats } from "./server-stats.js";
@@ -160,6 +161,41 @@ export class Server implements AsyncDisposable {
   }
 
   readonly #releaseAnonymous = (): void => this.#admission.release(undefined);
+
+  /**
+   * Takes `stream` as a connection just accepted, with `info` as its facts
+   * (the peer address the per-peer limit counts): it goes through the same
+   * admission as a socket (`maxConnections`, `maxConnectionsPerPeer` and
+   * `onDrop`, then `maxSessions`) and is served by this server's protocol
+   * factory, with its idle timeout and clock. For streams that are not
+   * sockets: the in-memory connections of `asyncnet/testing`, or bytes from
+   * elsewhere. Works whether or not the server listens; a closed server
+   * destroys the stream at once. `onDrop` gets the stream as its `socket`.
+   *
+   * `stream` must behave as a {@link TransportStream} says. The server calls
+   * two socket methods a stream may lack, `setNoDelay` and `isPaused`; a
+   * no-op and `() => false` are set on it where they are missing (then a
+   * connection queued by `maxSessions` is resumed when served, even if its
+   * protocol paused reading in `connectionMade`).
+   * @throws {InvalidStateError} on a server with the `tls` option: its
+   *   handshake needs a socket.
+   */
+  acceptStream(stream: TransportStream, info: ConnectionInfo): void {
+    if (this.#options.tls !== undefined) {
+      throw new InvalidStateError("Cannot accept a stream: the server serves TLS over sockets");
+    }
+    this.#counters.accepted++;
+    if (this.#closed) {
+      stream.destroy();
+      return;
+    }
+    // As pauseOnConnect does for sockets: one waiting for a session is not read.
+    if (this.#options.maxSessions !== undefined) stream.pause();
+    const socket = stream as TransportStream & { isPaused?(): boolean };
+    socket.isPaused ??= () => false;
+    socket.setNoDelay ??= () => socket;
+    this.#admit(socket as unknown as net.Socket, info);
+  }
 
   readonly #onSecure = (socket: tls.TLSSocket): void => {
     handshakeDone(socket);

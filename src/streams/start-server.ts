@@ -1,4 +1,5 @@
 import { validatePort } from "../protocols/create-server.js";
+import type { ProtocolFactory } from "../protocols/protocol.js";
 import { Server } from "../protocols/server.js";
 import { wasReported } from "../protocols/transport.js";
 import type { ListenTarget, ServerOptions } from "../protocols/server-options.js";
@@ -48,13 +49,29 @@ async function start(
   target: ListenTarget,
   options: StartServerOptions,
 ): Promise<Server> {
+  const server = streamServer(handler, options, (factory) => new Server(factory, options));
+  await server.listen(target);
+  return server;
+}
+
+/**
+ * The server of {@link startServer}, made by `make` with a protocol factory
+ * that runs `handler` per connection, not listening yet: for a server whose
+ * connections come from elsewhere (`serveInMemory` in `asyncnet/testing`).
+ * @throws {TypeError} when `handler` is not a function.
+ * @throws {RangeError} for a bad `options.limit`.
+ */
+export function streamServer<S extends Server>(
+  handler: ConnectionHandler,
+  options: StreamReaderOptions,
+  make: (factory: ProtocolFactory) => S,
+): S {
   if (typeof handler !== "function") throw new TypeError("Invalid handler: expected a function");
   resolveReaderOptions(options);
   const onConnected = (reader: StreamReader, writer: StreamWriter) => {
     void runHandler(server, handler, reader, writer);
   };
-  const server: Server = new Server(() => new StreamProtocol(options, onConnected), options);
-  await server.listen(target);
+  const server = make(() => new StreamProtocol(options, onConnected));
   return server;
 }
 

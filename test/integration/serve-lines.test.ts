@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import type net from "node:net";
 import { after, describe, test } from "node:test";
-import { TimeoutError } from "../../src/errors.js";
 import type { Server } from "../../src/protocols/server.js";
 import type { LineConnection, LineSession } from "../../src/streams/line-session.js";
 import { serveLines, type ServeLinesOptions } from "../../src/streams/serve-lines.js";
@@ -100,40 +99,8 @@ after(async () => {
   for (const server of servers) await shutDown(server);
 });
 
+// The tests that need no socket are in test/unit/streams/serve-lines.memory.test.ts, over asyncnet/testing.
 describe("serveLines on loopback", () => {
-  test("sends the welcome on connect, before any line", async () => {
-    const c = await client(await serve(new Set()));
-    assert.equal(await c.until("\r\n"), "shout v1\r\n");
-    c.socket.destroy();
-  });
-
-  test("an async reply between two synchronous ones keeps its place, line by line", async () => {
-    const c = await client(await serve(new Set()));
-    await c.until("shout v1\r\n");
-    c.socket.write("up a\n");
-    await c.until("A\r\n");
-    c.socket.write("slow b\n");
-    c.socket.write("up c\n");
-    assert.equal(await c.until("C\r\n"), "shout v1\r\nA\r\nB\r\nC\r\n");
-    c.socket.destroy();
-  });
-
-  test("an async reply between two synchronous ones keeps its place when pipelined in one write", async () => {
-    const c = await client(await serve(new Set()));
-    c.socket.write("up a\nslow b\nup c\nslow d\nslow e\nup f\n");
-    assert.equal(await c.until("F\r\n"), "shout v1\r\nA\r\nB\r\nC\r\nD\r\nE\r\nF\r\n");
-    c.socket.destroy();
-  });
-
-  test("conn.close() sends the reply, then the server closes the connection", async () => {
-    const socket = await rawConnect(await serve(new Set()));
-    const received = readToClose(socket);
-    socket.write("up x\nbye\nup never\n");
-    const { data, error } = await received;
-    assert.equal(error, undefined);
-    assert.equal(data.toString("latin1"), "shout v1\r\nX\r\nBYE\r\n");
-  });
-
   test("conn.close() after an async reply waits for it", async () => {
     const slow = deferred<LineConnection>();
     const socket = await rawConnect(await serve(new Set(), {}, {}, undefined, slow.resolve));
@@ -157,70 +124,12 @@ describe("serveLines on loopback", () => {
     assert.equal(data.toString("latin1"), "shout v1\r\nONE\r\n");
   });
 
-  test("a too-long line gets the default reply, is discarded whole, and the connection goes on", async () => {
-    const c = await client(await serve(new Set(), { maxLine: 10 }));
-    c.socket.write(`up ${"x".repeat(30)}\nup ok\n`);
-    assert.equal(
-      await c.until("OK\r\n"),
-      "shout v1\r\nERR line too long (more than 10 bytes)\r\nOK\r\n",
-    );
-    c.socket.destroy();
-  });
-
   test("onLineTooLong chooses the reply to a too-long line", async () => {
     const hooks: Partial<LineSession> = { onLineTooLong: (max) => `-TOO LONG ${max}\r\n` };
     const c = await client(await serve(new Set(), { maxLine: 10 }, hooks));
     c.socket.write(`up ${"x".repeat(10)}`);
     c.socket.write(`${"y".repeat(20)}\nup ok\n`);
     assert.equal(await c.until("OK\r\n"), "shout v1\r\n-TOO LONG 10\r\nOK\r\n");
-    c.socket.destroy();
-  });
-
-  for (const [name, hooks, last] of [
-    ["the default reply", {}, "ERR line not completed within 0.1 s\r\n"],
-    [
-      "onLineTimeout's reply",
-      { onLineTimeout: (ms: number) => `-SLOW ${ms}\r\n` },
-      "-SLOW 100\r\n",
-    ],
-  ] as const) {
-    test(`a line that outlives lineTimeout gets ${name}, then the connection is closed`, async () => {
-      const failed = deferred<Error>();
-      const port = await serve(new Set(), { lineTimeout: 100 }, hooks, failed.resolve);
-      const socket = await rawConnect(port);
-      const received = readToClose(socket);
-      socket.write("up a\nup unfinish");
-      const { data } = await received;
-      assert.equal(data.toString("latin1"), `shout v1\r\nA\r\n${last}`);
-      const error = await withTimeout(failed.promise, WAIT_MS, "onError");
-      assert.ok(error instanceof TimeoutError, String(error));
-      assert.equal(error.message, "Connection closed: line not completed within 0.1 s");
-    });
-  }
-
-  test("conn.write sends unprompted, to another connection", async () => {
-    const room = new Set<LineConnection>();
-    const port = await serve(room);
-    const a = await client(port);
-    const b = await client(port);
-    await Promise.all([a.until("shout v1\r\n"), b.until("shout v1\r\n")]);
-    a.socket.write("say hello there\n");
-    assert.equal(await a.until("said\r\n"), "shout v1\r\nsaid\r\n");
-    assert.equal(await b.until("* hello there\r\n"), "shout v1\r\n* hello there\r\n");
-    // b's own replies still come in order after the unprompted line.
-    b.socket.write("up next\n");
-    assert.equal(await b.until("NEXT\r\n"), "shout v1\r\n* hello there\r\nNEXT\r\n");
-    a.socket.destroy();
-    b.socket.destroy();
-  });
-
-  test("a reply of undefined sends nothing", async () => {
-    const c = await client(await serve(new Set()));
-    c.socket.write("quiet\nquiet\nup after\n");
-    assert.equal(await c.until("AFTER\r\n"), "shout v1\r\nAFTER\r\n");
-    c.socket.write("quiet\n");
-    c.socket.write("up last\n");
-    assert.equal(await c.until("LAST\r\n"), "shout v1\r\nAFTER\r\nLAST\r\n");
     c.socket.destroy();
   });
 
