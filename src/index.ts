@@ -106,3 +106,10 @@ export {
   type ProxyHeaderParserState,
   type ProxyHeaderResult,
 } from "./framing/proxy-header-parser.js";
+export {
+  type StartedWorkers,
+  type StartWorkersOptions,
+  startWorkers,
+  superviseSignals,
+} from "./workers/start-workers.js";
+export { Supervisor, type SupervisorLog, type SupervisorOptions } from "./workers/supervisor.js";

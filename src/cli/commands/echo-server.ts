@@ -25,6 +25,7 @@ import {
   SERVER_LIMIT_OPTIONS,
   SERVER_LIMITS_HELP,
 } from "../server-limits.js";
+import { WORKER_OPTIONS, WORKERS_HELP } from "../worker-flags.js";
 
 const OPTIONS = {
   host: { type: "string" },
@@ -37,6 +38,7 @@ const OPTIONS = {
   "max-line": { type: "string" },
   "read-size": { type: "string" },
   ...SERVER_LIMIT_OPTIONS,
+  ...WORKER_OPTIONS,
 } as const;
 
 const HELP = `Usage: asyncnet echo-server [options]
@@ -66,6 +68,7 @@ ${serverFlagsHelp("localhost", 10000)}
   --read-size BYTES   most bytes taken by one read (default ${DEFAULT_READ_SIZE};
                       the seed reads 128)
 ${SERVER_LIMITS_HELP}
+${WORKERS_HELP}
 
 The echo has no lines to time, so --idle-timeout is its only timeout: a client
 that trickles bytes keeps its connection, each byte answered (--max-per-peer

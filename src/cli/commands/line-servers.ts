@@ -25,6 +25,7 @@ import {
   SERVER_LIMIT_OPTIONS,
   SERVER_LIMITS_HELP,
 } from "../server-limits.js";
+import { WORKER_OPTIONS, WORKERS_HELP } from "../worker-flags.js";
 
 /** The flags of both line servers. */
 export const LINE_SERVER_OPTIONS = {
@@ -33,6 +34,7 @@ export const LINE_SERVER_OPTIONS = {
   "max-line": { type: "string" },
   "line-timeout": { type: "string" },
   ...SERVER_LIMIT_OPTIONS,
+  ...WORKER_OPTIONS,
 } as const;
 
 /** The seed's port for both line servers. */
@@ -52,7 +54,8 @@ export const LINE_SERVER_HELP = `${serverFlagsHelp("localhost", LINE_SERVER_PORT
                       ${DEFAULT_LINE_TIMEOUT_SECONDS}; 0: never): a client trickling bytes cannot hold a
                       connection. The close comes between SECS and
                       SECS + max(SECS/10, 0.05) seconds after the line's first byte
-${SERVER_LIMITS_HELP}`;
+${SERVER_LIMITS_HELP}
+${WORKERS_HELP}`;
 
 /** The notes both line servers' `--help` end with. */
 export const LINE_SERVER_NOTES = `A line is what comes before \\n; trailing whitespace is stripped (as Python's
