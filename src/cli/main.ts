@@ -22,7 +22,7 @@ import { command as httpHead } from "./commands/http-head.js";
 import { command as lineEchoServer } from "./commands/line-echo-server.js";
 import { command as wget } from "./commands/wget.js";
 import { checkFailStart, runPrimary, workerCount } from "./worker-flags.js";
-import { workerSlot, workerStopSignals } from "../workers/worker-side.js";
+import { farewell, workerSlot, workerStopSignals } from "../workers/worker-side.js";
 
 /** Every subcommand, in the order `asyncnet --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -239,6 +239,8 @@ if (isProgram()) {
     shutdown: signals.shutdown,
     abort: signals.abort,
   });
+  // A worker waits for its primary's answer first: see farewell().
+  await farewell();
   signals.dispose();
   // Leave once stdout is flushed, even if a stray handle would keep the loop alive.
   process.stdout.write("", () => process.exit(code));

@@ -7,7 +7,7 @@
 import cluster from "node:cluster";
 import type { Server } from "../protocols/server.js";
 import { Supervisor, type SupervisorOptions } from "./supervisor.js";
-import { announceListening, workerStopSignals } from "./worker-side.js";
+import { announceListening, farewell, workerStopSignals } from "./worker-side.js";
 
 /** Options of {@link startWorkers}: the supervisor's, and whether it takes the process signals. */
 export interface StartWorkersOptions extends SupervisorOptions {
@@ -106,6 +106,7 @@ export async function startWorkers(
   const grace = options.grace ?? 10_000;
   void server.serveForever(stops.shutdown).then(async () => {
     await server.shutdown({ grace, signal: stops.abort });
+    await farewell();
     process.exitCode = stops.abort.aborted ? 130 : 0;
     stops.dispose();
     cluster.worker?.disconnect();

@@ -7,7 +7,12 @@
  */
 
 import cluster, { type Worker } from "node:cluster";
-import { isWorkerMessage, type StopMessage, WORKER_SLOT_ENV } from "./worker-messages.js";
+import {
+  type FarewellMessage,
+  isWorkerMessage,
+  type StopMessage,
+  WORKER_SLOT_ENV,
+} from "./worker-messages.js";
 
 /** Where the supervisor logs: the CLI's `Logger` fits. */
 export interface SupervisorLog {
@@ -89,6 +94,8 @@ export class Supervisor {
   #aborted = false;
   #rolling = false;
   #done = false;
+  /** While the first worker starts: its failure ends the primary, it is not a death to respawn. */
+  #first = true;
   #resolveClosed!: (code: number) => void;
   /** Resolves with the primary's exit code once every worker has exited. */
   readonly closed: Promise<number>;
@@ -118,7 +125,9 @@ export class Supervisor {
     cluster.schedulingPolicy = cluster.SCHED_RR;
     const first = this.#fork(1);
     this.#slots.set(1, first);
-    if (!(await first.ready)) {
+    const ok = await first.ready;
+    this.#first = false;
+    if (!ok) {
       if (!this.#stopping) this.#finish(first.worker.process.exitCode ?? 1);
       return;
     }
@@ -154,6 +163,11 @@ export class Supervisor {
       worker.process.kill("SIGKILL");
     }, this.#startTimeout);
     worker.on("message", (message: unknown) => {
+      if (isWorkerMessage(message, "closing")) {
+        const bye: FarewellMessage = { asyncnet: "bye" };
+        if (worker.isConnected()) worker.send(bye);
+        return;
+      }
       if (!isWorkerMessage(message, "listening") || child.listening) return;
       clearTimeout(timer);
       child.listening = true;
@@ -180,6 +194,7 @@ export class Supervisor {
       if (this.#alive.size === 0) this.#finish(this.#aborted ? 130 : 0);
       return;
     }
+    if (this.#first) return;
     if (child.retiring) {
       this.#log.info(`worker ${child.slot} (pid ${child.pid}) drained: ${child.exitText}`);
       return;

@@ -13,13 +13,24 @@ export interface ListeningMessage {
   addresses: string[];
 }
 
+/**
+ * Worker → primary: its listening sockets are closed and it is about to
+ * exit; primary → worker: `bye`, the answer. Connections the primary handed
+ * over before it saw the close are still in the channel ahead of the `bye`,
+ * so the worker gives them back (to another worker) instead of exiting with
+ * them unanswered: such a connection would hang, accepted and never served.
+ */
+export interface FarewellMessage {
+  asyncnet: "closing" | "bye";
+}
+
 /** Primary → worker: stop accepting and drain (`shutdown`), or close every connection at once (`abort`). */
 export interface StopMessage {
   asyncnet: "shutdown" | "abort";
 }
 
 /** Any message of the supervision protocol. */
-export type WorkerMessage = ListeningMessage | StopMessage;
+export type WorkerMessage = ListeningMessage | StopMessage | FarewellMessage;
 
 /** Whether `value` is a message of the supervision protocol of `kind`. */
 export function isWorkerMessage<K extends WorkerMessage["asyncnet"]>(

@@ -9,7 +9,12 @@ import cluster from "node:cluster";
 import { setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
 import { AbortError } from "../errors.js";
-import { isWorkerMessage, type ListeningMessage, WORKER_SLOT_ENV } from "./worker-messages.js";
+import {
+  type FarewellMessage,
+  isWorkerMessage,
+  type ListeningMessage,
+  WORKER_SLOT_ENV,
+} from "./worker-messages.js";
 
 /**
  * The slot (1..count) of this process when it is a worker started by a
@@ -88,4 +93,29 @@ export function announceListening(addresses: readonly (AddressInfo | string)[]):
     addresses: addresses.map(formatAddress),
   };
   process.send(message);
+}
+
+/**
+ * Call before a worker exits, once its server is closed: resolves when the
+ * primary answered (or after `timeout` ms, default 2000, or at once outside a
+ * cluster worker or without a channel). See `FarewellMessage` for why.
+ */
+export function farewell(timeout = 2000): Promise<void> {
+  if (!cluster.isWorker || process.send === undefined || !process.connected) {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      process.off("message", onMessage);
+      resolve();
+    };
+    const onMessage = (message: unknown) => {
+      if (isWorkerMessage(message, "bye")) done();
+    };
+    const timer = setTimeout(done, timeout);
+    process.on("message", onMessage);
+    const message: FarewellMessage = { asyncnet: "closing" };
+    process.send?.(message);
+  });
 }
