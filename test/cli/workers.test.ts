@@ -144,9 +144,12 @@ describe("asyncnet --workers", { skip }, () => {
       }
     };
     const load = Promise.all([loop(), loop(), loop(), loop()]);
-    await waitForStderr(
-      server,
-      /main: \[?\w*\]? ?.*?worker 1 listening pid=\d+[^]*?worker 2 listening/,
+    // Let the loops get going before the roll.
+    await withTimeout(
+      (async () => {
+        while (done < 8) await new Promise((resolve) => setTimeout(resolve, 10));
+      })(),
+      "the first exchanges",
     );
     server.child.kill("SIGHUP");
     await waitForStderr(server, /rolling restart done: 2 worker\(s\) replaced\n/, 20_000);
