@@ -106,7 +106,12 @@ export async function runPrimary(
   logger: Logger,
 ): Promise<number> {
   const grace = parseSeconds(flagValue(args, "--grace"), "--grace", DEFAULT_GRACE_SECONDS);
-  const supervisor = new Supervisor(count, { grace, log: logger });
+  // The primary says where the server listens too, in the single process's words:
+  // the workers share its sockets, so the first worker's addresses are the server's.
+  const onListening = (addresses: readonly string[]) => {
+    for (const address of addresses) logger.info(`listening on ${address}`);
+  };
+  const supervisor = new Supervisor(count, { grace, log: logger, onListening });
   superviseSignals(supervisor);
   logger.info(`primary pid=${process.pid}: starting ${count} workers (cluster round-robin)`);
   await supervisor.start();

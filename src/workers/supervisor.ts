@@ -37,6 +37,11 @@ export interface SupervisorOptions {
   crashWindow?: number;
   /** Where to log. Default: nothing. */
   log?: SupervisorLog;
+  /**
+   * Called once with the addresses the first worker listens on (the real
+   * port, when it was 0: every worker shares those sockets). Default: none.
+   */
+  onListening?: (addresses: readonly string[]) => void;
   /** Extra environment variables for every worker. */
   env?: NodeJS.ProcessEnv;
 }
@@ -85,6 +90,8 @@ export class Supervisor {
   readonly #crashWindow: number;
   readonly #log: SupervisorLog;
   readonly #env: NodeJS.ProcessEnv;
+  readonly #onListening: ((addresses: readonly string[]) => void) | undefined;
+  #firstAddresses: readonly string[] = [];
   readonly #slots = new Map<number, Child | undefined>();
   readonly #alive = new Set<Child>();
   readonly #respawns = new Set<NodeJS.Timeout>();
@@ -111,6 +118,7 @@ export class Supervisor {
     this.#crashWindow = options.crashWindow ?? 10_000;
     this.#log = options.log ?? QUIET;
     this.#env = options.env ?? {};
+    this.#onListening = options.onListening;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
   }
 
@@ -127,6 +135,7 @@ export class Supervisor {
     this.#slots.set(1, first);
     const ok = await first.ready;
     this.#first = false;
+    if (ok) this.#onListening?.(this.#firstAddresses);
     if (!ok) {
       if (!this.#stopping) this.#finish(first.worker.process.exitCode ?? 1);
       return;
@@ -171,6 +180,7 @@ export class Supervisor {
       if (!isWorkerMessage(message, "listening") || child.listening) return;
       clearTimeout(timer);
       child.listening = true;
+      if (this.#first) this.#firstAddresses = message.addresses;
       this.#log.info(
         `worker ${slot} listening pid=${child.pid} on ${message.addresses.join(", ")}`,
       );
