@@ -235,6 +235,8 @@ export class Supervisor {
     const timer = setTimeout(() => {
       this.#respawns.delete(timer);
       if (this.#stopping || this.#crashLooping) return;
+      // A roll's replacement may have taken the slot meanwhile.
+      if (this.#slots.get(child.slot) !== undefined) return;
       this.#log.info(`respawning worker ${child.slot}`);
       this.#slots.set(child.slot, this.#fork(child.slot));
     }, delay);
