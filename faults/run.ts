@@ -30,6 +30,7 @@ import {
   sigtermStuckScenario,
 } from "./scenarios/sigterm.js";
 import { slowlorisFatScenario, slowlorisScenario } from "./scenarios/slowloris.js";
+import { workersCrashScenario, workersRollScenario } from "./scenarios/workers-roll.js";
 
 /** Every scenario, in the order they run. */
 export const SCENARIOS: readonly RunnableScenario[] = [
@@ -48,6 +49,8 @@ export const SCENARIOS: readonly RunnableScenario[] = [
   runnable(fuzzCalcScenario),
   runnable(fuzzLineEchoScenario),
   runnable(emfileScenario),
+  runnable(workersRollScenario),
+  runnable(workersCrashScenario),
 ];
 
 const USAGE = `Usage: npm run faults -- [--quick] [--only REGEX] [--json PATH]

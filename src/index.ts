@@ -150,3 +150,10 @@ export {
   type ProxyProtocolOptions,
 } from "./protocols/proxy-front-door.js";
 export { type ProxyHeaderOption, proxyHeaderBytes } from "./protocols/create-connection.js";
+export {
+  type StartedWorkers,
+  type StartWorkersOptions,
+  startWorkers,
+  superviseSignals,
+} from "./workers/start-workers.js";
+export { Supervisor, type SupervisorLog, type SupervisorOptions } from "./workers/supervisor.js";

@@ -19,21 +19,37 @@ export class Logger {
   readonly #level: number;
   readonly #format: LogFormat;
   readonly #write: (line: string) => void;
+  readonly #worker: number | undefined;
 
+  /**
+   * `options.worker`: the worker slot of a multi-process server, written on
+   * every line (text: a `[w1] ` prefix; json: a `worker` field). Default: none.
+   */
   constructor(
     name: string,
-    options: { level?: LogLevel; format?: LogFormat; write?: (line: string) => void } = {},
+    options: {
+      level?: LogLevel;
+      format?: LogFormat;
+      write?: (line: string) => void;
+      worker?: number;
+    } = {},
   ) {
     this.name = name;
     this.#level = RANK[options.level ?? "info"];
     this.#format = options.format ?? "text";
     this.#write = options.write ?? ((line) => process.stderr.write(line));
+    this.#worker = options.worker;
   }
 
-  /** A logger with another name and the same level, format and sink. */
+  /** A logger with another name and the same level, format, sink and worker. */
   child(name: string): Logger {
     const level = (Object.keys(RANK) as LogLevel[]).find((l) => RANK[l] === this.#level);
-    return new Logger(name, { level, format: this.#format, write: this.#write });
+    return new Logger(name, {
+      level,
+      format: this.#format,
+      write: this.#write,
+      worker: this.#worker,
+    });
   }
 
   /** Whether messages at `level` are written; check it before building costly messages. */
@@ -65,6 +81,7 @@ export class Logger {
       const record = {
         time: new Date().toISOString(),
         level,
+        ...(this.#worker === undefined ? {} : { worker: this.#worker }),
         name: this.name,
         msg: message,
         ...fields,
@@ -73,7 +90,8 @@ export class Logger {
       return;
     }
     const prefix = level === "debug" || level === "info" ? "" : `${level.toUpperCase()}: `;
-    let line = `${this.name}: ${prefix}${message}`;
+    const worker = this.#worker === undefined ? "" : `[w${this.#worker}] `;
+    let line = `${worker}${this.name}: ${prefix}${message}`;
     if (fields !== undefined) {
       for (const [key, value] of Object.entries(fields)) {
         line +=

@@ -7,6 +7,7 @@
  * @module
  */
 
+import cluster from "node:cluster";
 import { setMaxListeners } from "node:events";
 import { readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -20,6 +21,8 @@ import { command as echoServer } from "./commands/echo-server.js";
 import { command as httpHead } from "./commands/http-head.js";
 import { command as lineEchoServer } from "./commands/line-echo-server.js";
 import { command as wget } from "./commands/wget.js";
+import { checkFailStart, runPrimary, workerCount } from "./worker-flags.js";
+import { farewell, workerSlot, workerStopSignals } from "../workers/worker-side.js";
 
 /** Every subcommand, in the order `asyncnet --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -176,9 +179,13 @@ export async function main(args: readonly string[], io: MainIO): Promise<number>
     level: flags.logLevel as LogLevel,
     format: flags.logFormat as LogFormat,
     write: (line) => io.stderr.write(line),
+    worker: workerSlot(),
   });
   const context: CommandContext = { ...io, logger };
   try {
+    const workers = workerCount(command.name, rest);
+    if (workers > 1 && cluster.isPrimary) return await runPrimary(workers, rest, logger);
+    if (workerSlot() !== undefined) checkFailStart();
     return await command.run(rest, context);
   } catch (error) {
     if (error instanceof UsageError) return usage(error.message, command);
@@ -223,7 +230,8 @@ function isProgram(): boolean {
 }
 
 if (isProgram()) {
-  const signals = wireSignals();
+  // A worker of --workers N stops when its primary says so (see worker-side.ts).
+  const signals = workerSlot() === undefined ? wireSignals() : workerStopSignals();
   const code = await main(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -231,6 +239,8 @@ if (isProgram()) {
     shutdown: signals.shutdown,
     abort: signals.abort,
   });
+  // A worker waits for its primary's answer first: see farewell().
+  await farewell();
   signals.dispose();
   // Leave once stdout is flushed, even if a stray handle would keep the loop alive.
   process.stdout.write("", () => process.exit(code));

@@ -12,6 +12,7 @@ import { peerLoggerName, peerOf } from "../apps/peer.js";
 
 import type { Transport } from "../protocols/transport.js";
 import type { Server } from "../protocols/server.js";
+import { announceListening } from "../workers/worker-side.js";
 import type { CommandContext } from "./command.js";
 import type { DropReporter } from "./drop-reporter.js";
 
@@ -93,6 +94,7 @@ export async function serveUntilSignal(
 ): Promise<number> {
   const { logger } = context;
   for (const address of server.sockets) logger.info(`listening on ${formatAddress(address)}`);
+  announceListening(server.sockets);
   await server.serveForever(context.shutdown);
   logger.debug("closing server");
   if (server.connections > 0) {

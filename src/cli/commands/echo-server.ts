@@ -28,6 +28,7 @@ import {
   SERVER_LIMITS_HELP,
 } from "../server-limits.js";
 import { PROXY_FLAG_OPTIONS, PROXY_FLAGS_HELP, proxyServerOptions } from "../proxy-flags.js";
+import { WORKER_OPTIONS, WORKERS_HELP } from "../worker-flags.js";
 
 const OPTIONS = {
   host: { type: "string" },
@@ -42,6 +43,7 @@ const OPTIONS = {
   ...SERVER_LIMIT_OPTIONS,
   ...METRICS_OPTIONS,
   ...PROXY_FLAG_OPTIONS,
+  ...WORKER_OPTIONS,
 } as const;
 
 const HELP = `Usage: asyncnet echo-server [options]
@@ -73,6 +75,7 @@ ${serverFlagsHelp("localhost", 10000)}
 ${SERVER_LIMITS_HELP}
 ${METRICS_HELP}
 ${PROXY_FLAGS_HELP}
+${WORKERS_HELP}
 
 The echo has no lines to time, so --idle-timeout is its only timeout: a client
 that trickles bytes keeps its connection, each byte answered (--max-per-peer

@@ -33,6 +33,7 @@ import {
   type ProxyFlagValues,
   proxyServerOptions,
 } from "../proxy-flags.js";
+import { WORKER_OPTIONS, WORKERS_HELP } from "../worker-flags.js";
 
 /** The flags of both line servers. */
 export const LINE_SERVER_OPTIONS = {
@@ -43,6 +44,7 @@ export const LINE_SERVER_OPTIONS = {
   ...SERVER_LIMIT_OPTIONS,
   ...METRICS_OPTIONS,
   ...PROXY_FLAG_OPTIONS,
+  ...WORKER_OPTIONS,
 } as const;
 
 /** The seed's port for both line servers. */
@@ -64,7 +66,8 @@ export const LINE_SERVER_HELP = `${serverFlagsHelp("localhost", LINE_SERVER_PORT
                       SECS + max(SECS/10, 0.05) seconds after the line's first byte
 ${SERVER_LIMITS_HELP}
 ${METRICS_HELP}
-${PROXY_FLAGS_HELP}`;
+${PROXY_FLAGS_HELP}
+${WORKERS_HELP}`;
 
 /** The notes both line servers' `--help` end with. */
 export const LINE_SERVER_NOTES = `A line is what comes before \\n; trailing whitespace is stripped (as Python's
