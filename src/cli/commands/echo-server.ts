@@ -25,6 +25,13 @@ import {
   SERVER_LIMIT_OPTIONS,
   SERVER_LIMITS_HELP,
 } from "../server-limits.js";
+import {
+  logTlsConnection,
+  parseTlsServerFlags,
+  TLS_SERVER_HELP,
+  TLS_SERVER_OPTIONS,
+  tlsServerSetup,
+} from "../tls-flags.js";
 
 const OPTIONS = {
   host: { type: "string" },
@@ -37,6 +44,7 @@ const OPTIONS = {
   "max-line": { type: "string" },
   "read-size": { type: "string" },
   ...SERVER_LIMIT_OPTIONS,
+  ...TLS_SERVER_OPTIONS,
 } as const;
 
 const HELP = `Usage: asyncnet echo-server [options]
@@ -66,6 +74,7 @@ ${serverFlagsHelp("localhost", 10000)}
   --read-size BYTES   most bytes taken by one read (default ${DEFAULT_READ_SIZE};
                       the seed reads 128)
 ${SERVER_LIMITS_HELP}
+${TLS_SERVER_HELP}
 
 The echo has no lines to time, so --idle-timeout is its only timeout: a client
 that trickles bytes keeps its connection, each byte answered (--max-per-peer
@@ -107,13 +116,29 @@ async function run(args: string[], context: CommandContext): Promise<number> {
   const failOn = values["fail-on"] === undefined ? undefined : failChunks(values["fail-on"]);
   const { logger } = context;
   const limits = parseServerLimits(values);
+  const tlsConfig = parseTlsServerFlags(values);
   const { options: limitOptions, drops } = limitServerOptions(limits, logger);
+  const prefixName = style === "protocol" ? "EchoServer" : "echo";
+  const tls = tlsConfig && tlsServerSetup(tlsConfig, logger, prefixName);
 
   let server: Server;
   if (style === "protocol") {
     const options = { logger, prefix, failOn };
-    server = await createServer(() => new EchoServerProtocol(options), host, port, {
+    const factory =
+      tls === undefined
+        ? () => new EchoServerProtocol(options)
+        : () => {
+            const protocol = new EchoServerProtocol(options);
+            const connectionMade = protocol.connectionMade.bind(protocol);
+            protocol.connectionMade = (transport) => {
+              logTlsConnection(logger, prefixName, transport);
+              connectionMade(transport);
+            };
+            return protocol;
+          };
+    server = await createServer(factory, host, port, {
       ...limitOptions,
+      ...tls?.options,
       onError: connectionErrorLogger(logger, "EchoServer"),
     });
   } else {
@@ -126,9 +151,16 @@ async function run(args: string[], context: CommandContext): Promise<number> {
       failOn,
       until: values.until,
     };
-    const handler = (reader: StreamReader, writer: StreamWriter) => app(reader, writer, options);
+    const handler =
+      tls === undefined
+        ? (reader: StreamReader, writer: StreamWriter) => app(reader, writer, options)
+        : (reader: StreamReader, writer: StreamWriter) => {
+            logTlsConnection(logger, prefixName, writer.transport);
+            return app(reader, writer, options);
+          };
     server = await startServer(handler, host, port, {
       ...limitOptions,
+      ...tls?.options,
       limit,
       onError: connectionErrorLogger(logger, "echo"),
     });
@@ -136,7 +168,12 @@ async function run(args: string[], context: CommandContext): Promise<number> {
   logger.debug(`starting up on ${host} port ${listeningPort(server)}`);
   // No shutdown signal for the apps: server.shutdown() ends a streams handler
   // through its reader's EOF once the input is quiet; the Protocol is closed.
-  return serveUntilSignal(server, context, { grace: limits.grace, drops });
+  const served = server;
+  return serveUntilSignal(server, context, {
+    grace: limits.grace,
+    drops,
+    onReload: tls && (() => tls.onReload(served)),
+  });
 }
 
 /** `asyncnet echo-server`. */

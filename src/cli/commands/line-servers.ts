@@ -25,6 +25,13 @@ import {
   SERVER_LIMIT_OPTIONS,
   SERVER_LIMITS_HELP,
 } from "../server-limits.js";
+import {
+  logTlsConnection,
+  parseTlsServerFlags,
+  TLS_SERVER_HELP,
+  TLS_SERVER_OPTIONS,
+  tlsServerSetup,
+} from "../tls-flags.js";
 
 /** The flags of both line servers. */
 export const LINE_SERVER_OPTIONS = {
@@ -33,6 +40,7 @@ export const LINE_SERVER_OPTIONS = {
   "max-line": { type: "string" },
   "line-timeout": { type: "string" },
   ...SERVER_LIMIT_OPTIONS,
+  ...TLS_SERVER_OPTIONS,
 } as const;
 
 /** The seed's port for both line servers. */
@@ -52,7 +60,8 @@ export const LINE_SERVER_HELP = `${serverFlagsHelp("localhost", LINE_SERVER_PORT
                       ${DEFAULT_LINE_TIMEOUT_SECONDS}; 0: never): a client trickling bytes cannot hold a
                       connection. The close comes between SECS and
                       SECS + max(SECS/10, 0.05) seconds after the line's first byte
-${SERVER_LIMITS_HELP}`;
+${SERVER_LIMITS_HELP}
+${TLS_SERVER_HELP}`;
 
 /** The notes both line servers' `--help` end with. */
 export const LINE_SERVER_NOTES = `A line is what comes before \\n; trailing whitespace is stripped (as Python's
@@ -80,7 +89,9 @@ export type LineApp<E> = (
 
 /** The parsed values of {@link LINE_SERVER_OPTIONS}. */
 export type LineServerValues = {
-  [K in keyof typeof LINE_SERVER_OPTIONS]?: string;
+  [
+    K in keyof typeof LINE_SERVER_OPTIONS
+  ]?: (typeof LINE_SERVER_OPTIONS)[K]["type"] extends "boolean" ? boolean : string;
 };
 
 /**
@@ -104,7 +115,9 @@ export async function runLineServer<E extends object>(
     DEFAULT_LINE_TIMEOUT_SECONDS,
   );
   const limits = parseServerLimits(values);
+  const tlsConfig = parseTlsServerFlags(values);
   const { options: limitOptions, drops } = limitServerOptions(limits, context.logger);
+  const tls = tlsConfig && tlsServerSetup(tlsConfig, context.logger, name);
   // One options object for every connection. No shutdown signal: on a stop the
   // loop answers until its input is quiet, then sees EOF (server.shutdown()).
   const options: LineServerAppOptions<E> = {
@@ -113,14 +126,25 @@ export async function runLineServer<E extends object>(
     limit,
     lineTimeout,
   };
-  const handler = (reader: StreamReader, writer: StreamWriter) => app(reader, writer, options);
+  const handler =
+    tls === undefined
+      ? (reader: StreamReader, writer: StreamWriter) => app(reader, writer, options)
+      : (reader: StreamReader, writer: StreamWriter) => {
+          logTlsConnection(context.logger, name, writer.transport);
+          return app(reader, writer, options);
+        };
   const server = await startServer(handler, host, port, {
     ...limitOptions,
+    ...tls?.options,
     limit,
     onError: connectionErrorLogger(context.logger, name),
   });
   context.logger.info(
     `Server up, running, and waiting for call on ${host} ${listeningPort(server)}`,
   );
-  return serveUntilSignal(server, context, { grace: limits.grace, drops });
+  return serveUntilSignal(server, context, {
+    grace: limits.grace,
+    drops,
+    onReload: tls && (() => tls.onReload(server)),
+  });
 }
