@@ -30,6 +30,8 @@ import {
   sigtermStuckScenario,
 } from "./scenarios/sigterm.js";
 import { slowlorisFatScenario, slowlorisScenario } from "./scenarios/slowloris.js";
+import { tlsAbandonedScenario } from "./scenarios/tls-abandoned.js";
+import { tlsNoHelloScenario } from "./scenarios/tls-no-hello.js";
 
 /** Every scenario, in the order they run. */
 export const SCENARIOS: readonly RunnableScenario[] = [
@@ -48,6 +50,8 @@ export const SCENARIOS: readonly RunnableScenario[] = [
   runnable(fuzzCalcScenario),
   runnable(fuzzLineEchoScenario),
   runnable(emfileScenario),
+  runnable(tlsNoHelloScenario),
+  runnable(tlsAbandonedScenario),
 ];
 
 const USAGE = `Usage: npm run faults -- [--quick] [--only REGEX] [--json PATH]
