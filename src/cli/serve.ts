@@ -98,12 +98,13 @@ export async function serveUntilSignal(
   options: ServeOptions = {},
 ): Promise<number> {
   const { logger } = context;
-  for (const address of server.sockets) logger.info(`listening on ${formatAddress(address)}`);
-  // Node's default for SIGHUP ends the process: a listener replaces it while serving.
+  // Node's default for SIGHUP ends the process: a listener replaces it while serving,
+  // installed before the start is logged, so that whoever waits for that line may signal.
   const onReload =
     options.onReload ?? (() => logger.info("SIGHUP ignored: no TLS certificate to reload"));
   const onHangup = () => onReload();
   process.on("SIGHUP", onHangup);
+  for (const address of server.sockets) logger.info(`listening on ${formatAddress(address)}`);
   try {
     await server.serveForever(context.shutdown);
   } finally {

@@ -45,7 +45,7 @@ async function sClient(port: number, input: string): Promise<Buffer> {
   child.stdin.end(input);
   const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
   try {
-    await withTimeout(exited, `openssl s_client (stderr: ${Buffer.concat(err)})`);
+    await withTimeout(exited, `openssl s_client (stderr: ${Buffer.concat(err)})`, 30_000);
   } finally {
     child.kill("SIGKILL");
   }
