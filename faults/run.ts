@@ -31,6 +31,8 @@ import {
 } from "./scenarios/sigterm.js";
 import { slowlorisFatScenario, slowlorisScenario } from "./scenarios/slowloris.js";
 import { workersCrashScenario, workersRollScenario } from "./scenarios/workers-roll.js";
+import { tlsAbandonedScenario } from "./scenarios/tls-abandoned.js";
+import { tlsNoHelloScenario } from "./scenarios/tls-no-hello.js";
 
 /** Every scenario, in the order they run. */
 export const SCENARIOS: readonly RunnableScenario[] = [
@@ -51,6 +53,8 @@ export const SCENARIOS: readonly RunnableScenario[] = [
   runnable(emfileScenario),
   runnable(workersRollScenario),
   runnable(workersCrashScenario),
+  runnable(tlsNoHelloScenario),
+  runnable(tlsAbandonedScenario),
 ];
 
 const USAGE = `Usage: npm run faults -- [--quick] [--only REGEX] [--json PATH]

@@ -76,6 +76,12 @@ export interface ServeOptions {
   grace?: number;
   /** Refused connections still to report: written when the server stops. */
   drops?: DropReporter;
+  /**
+   * What SIGHUP does while the server serves (a TLS server reloads its
+   * certificate: see `tlsServerSetup`). Default: the signal is logged at info
+   * level and ignored. Either way SIGHUP no longer ends the process.
+   */
+  onReload?: () => void;
 }
 
 /**
@@ -93,9 +99,19 @@ export async function serveUntilSignal(
   options: ServeOptions = {},
 ): Promise<number> {
   const { logger } = context;
+  // Node's default for SIGHUP ends the process: a listener replaces it while serving,
+  // installed before the start is logged, so that whoever waits for that line may signal.
+  const onReload =
+    options.onReload ?? (() => logger.info("SIGHUP ignored: no TLS certificate to reload"));
+  const onHangup = () => onReload();
+  process.on("SIGHUP", onHangup);
   for (const address of server.sockets) logger.info(`listening on ${formatAddress(address)}`);
   announceListening(server.sockets);
-  await server.serveForever(context.shutdown);
+  try {
+    await server.serveForever(context.shutdown);
+  } finally {
+    process.off("SIGHUP", onHangup);
+  }
   logger.debug("closing server");
   if (server.connections > 0) {
     logger.info(`stopping: waiting for ${server.connections} connection(s) to finish`);

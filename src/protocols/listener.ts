@@ -6,6 +6,7 @@
  * @module
  */
 
+import { InvalidStateError } from "../errors.js";
 import { withoutNodeHandshakeTimer } from "./handshake-timeout.js";
 import { lookup } from "node:dns/promises";
 import net from "node:net";
@@ -27,6 +28,8 @@ export interface ListenerOptions {
   onSecure: (socket: tls.TLSSocket) => void;
   /** A failed accept (EMFILE and the like), at most one a second, with a count of those skipped. */
   onAcceptError: (error: Error) => void;
+  /** TLS only: a handshake that failed (the socket is destroyed right after). */
+  onTlsClientError?: (error: Error, socket: tls.TLSSocket) => void;
 }
 
 /**
@@ -86,7 +89,7 @@ export class Listener {
       listener.on("secureConnection", this.#options.onSecure);
       // A failed handshake only emits this event (the timeout is the library's own):
       // Node leaves the socket open, so a client that never says hello would stay.
-      listener.on("tlsClientError", (_error: Error, socket: tls.TLSSocket) => socket.destroy());
+      listener.on("tlsClientError", this.#onTlsClientError);
     }
     await new Promise<void>((resolve, reject) => {
       listener.once("error", reject);
@@ -101,6 +104,32 @@ export class Listener {
     this.#servers.push(listener);
     if (this.#closed) listener.close();
     return listener;
+  }
+
+  readonly #onTlsClientError = (error: Error, socket: tls.TLSSocket): void => {
+    try {
+      this.#options.onTlsClientError?.(error, socket);
+    } finally {
+      socket.destroy();
+    }
+  };
+
+  /**
+   * Replaces the secure context of every TLS listening socket, for connections
+   * accepted from now on (open ones keep theirs). `options` replaces the whole
+   * context, as Node's `tls.Server.setSecureContext`: pass every field (`key`,
+   * `cert`, `ca`, ...), not only the changed ones.
+   * @throws {InvalidStateError} when the listener is not TLS.
+   * @throws the error of `tls.createSecureContext` for a bad key or certificate;
+   *   no listening socket is changed then.
+   */
+  setSecureContext(options: tls.SecureContextOptions): void {
+    if (this.#options.tls === undefined) {
+      throw new InvalidStateError("Cannot set the secure context: the server is not TLS");
+    }
+    // Checked once up front, so that a bad key leaves every listening socket as it was.
+    tls.createSecureContext(options);
+    for (const server of this.#servers) (server as tls.Server).setSecureContext(options);
   }
 
   // libuv keeps accepting after EMFILE/ENFILE (it sheds the backlog through a

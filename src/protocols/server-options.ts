@@ -139,6 +139,17 @@ export interface ServerOptions {
    * `onError`.
    */
   onConnectionClosed?: (transport: Transport, cause: CloseCause, error?: Error) => void;
+  /**
+   * TLS only: called when a handshake fails (a client certificate refused, a
+   * hello that is not TLS, a peer that reset midway), with Node's error, the
+   * connection's facts taken at its accept, and the TLS socket (perhaps already
+   * destroyed: a client certificate that does not verify against `tls.ca` is
+   * dropped by Node with a bare `socket hang up` error and the socket's
+   * `authorizationError` set). The socket is destroyed after the call. Not
+   * called for a handshake closed by `tls.handshakeTimeout`. Default: nothing
+   * is reported.
+   */
+  onHandshakeError?: (error: Error, info: ConnectionInfo, socket: tls.TLSSocket) => void;
 }
 
 /**

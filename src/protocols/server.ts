@@ -68,6 +68,8 @@ export class Server implements AsyncDisposable {
   #idleWaiters: (() => void)[] = [];
   readonly #handshakeTimeout: number;
   readonly #frontDoor: ProxyFrontDoor | undefined;
+  /** TLS sockets in their handshake, with their facts, while `onHandshakeError` wants them. */
+  readonly #handshaking = new WeakMap<net.Socket, ConnectionInfo>();
 
   /** Use `createServer` or `startServer`; this makes a server that does not listen yet. */
   constructor(protocolFactory: ProtocolFactory, options: ServerOptions = {}) {
@@ -95,6 +97,7 @@ export class Server implements AsyncDisposable {
       onAccept: this.#onAccept,
       onSecure: this.#onSecure,
       onAcceptError: (error) => this.reportError(error),
+      onTlsClientError: this.#onHandshakeError,
     });
     options.signal?.addEventListener("abort", () => this.close(), { once: true });
   }
@@ -157,8 +160,26 @@ export class Server implements AsyncDisposable {
     }
     if (this.#options.noDelay !== false) socket.setNoDelay(true);
     if (this.#options.tls === undefined) this.#ready(socket, info);
-    else timeHandshake(socket, this.#handshakeTimeout, this.#options.clock ?? systemClock);
+    else {
+      if (this.#options.onHandshakeError !== undefined) this.#handshaking.set(socket, info);
+      timeHandshake(socket, this.#handshakeTimeout, this.#options.clock ?? systemClock);
+    }
   }
+
+  readonly #onHandshakeError = (error: Error, socket: tls.TLSSocket): void => {
+    const report = this.#options.onHandshakeError;
+    if (report === undefined) return;
+    // The socket may be destroyed already (Node drops a refused client certificate
+    // silently): its facts come from the accept. Node keeps the raw socket as `_parent`.
+    const raw = (socket as unknown as { _parent?: net.Socket | null })._parent;
+    const info =
+      (raw ? this.#handshaking.get(raw) : undefined) ?? captureConnectionInfo(socket, this.#names);
+    try {
+      report(error, info, socket);
+    } catch (thrown) {
+      this.reportError(thrown);
+    }
+  };
 
   readonly #releaseAnonymous = (): void => this.#admission.release(undefined);
 
@@ -411,6 +432,21 @@ export class Server implements AsyncDisposable {
    */
   get proxyRefused(): number {
     return this.#frontDoor?.refused ?? 0;
+  }
+
+  /**
+   * Replaces the TLS certificate, key and other secure-context options for the
+   * connections accepted from now on; open connections, and those in their
+   * handshake, keep the context they started with. `options` replaces the
+   * whole context (Node's `tls.Server.setSecureContext`): give `key`, `cert`,
+   * `ca`, ... again, not only what changed. `requestCert` and
+   * `rejectUnauthorized` stay as the server was created.
+   * @throws {InvalidStateError} when the server was not created with `tls`.
+   * @throws Node's error for a key or certificate that cannot be parsed (or
+   *   that do not match); the old context is kept then.
+   */
+  setSecureContext(options: tls.SecureContextOptions): void {
+    this.#listener.setSecureContext(options);
   }
 
   /** The address of the first listening socket (port 0 resolved to the real port), or its Unix path. */

@@ -29,6 +29,13 @@ import {
 } from "../server-limits.js";
 import { PROXY_FLAG_OPTIONS, PROXY_FLAGS_HELP, proxyServerOptions } from "../proxy-flags.js";
 import { WORKER_OPTIONS, WORKERS_HELP } from "../worker-flags.js";
+import {
+  logTlsConnection,
+  parseTlsServerFlags,
+  TLS_SERVER_HELP,
+  TLS_SERVER_OPTIONS,
+  tlsServerSetup,
+} from "../tls-flags.js";
 
 const OPTIONS = {
   host: { type: "string" },
@@ -44,6 +51,7 @@ const OPTIONS = {
   ...METRICS_OPTIONS,
   ...PROXY_FLAG_OPTIONS,
   ...WORKER_OPTIONS,
+  ...TLS_SERVER_OPTIONS,
 } as const;
 
 const HELP = `Usage: asyncnet echo-server [options]
@@ -76,6 +84,7 @@ ${SERVER_LIMITS_HELP}
 ${METRICS_HELP}
 ${PROXY_FLAGS_HELP}
 ${WORKERS_HELP}
+${TLS_SERVER_HELP}
 
 The echo has no lines to time, so --idle-timeout is its only timeout: a client
 that trickles bytes keeps its connection, each byte answered (--max-per-peer
@@ -117,16 +126,32 @@ async function run(args: string[], context: CommandContext): Promise<number> {
   const failOn = values["fail-on"] === undefined ? undefined : failChunks(values["fail-on"]);
   const { logger } = context;
   const limits = parseServerLimits(values);
+  const tlsConfig = parseTlsServerFlags(values);
   const { options: limitOptions, drops } = limitServerOptions(limits, logger);
   const metrics = parseMetricsAddress(values.metrics);
   const proxyOptions = proxyServerOptions(values, logger);
+  const prefixName = style === "protocol" ? "EchoServer" : "echo";
+  const tls = tlsConfig && tlsServerSetup(tlsConfig, logger, prefixName);
 
   let server: Server;
   if (style === "protocol") {
     const options = { logger, prefix, failOn };
-    server = await createServer(() => new EchoServerProtocol(options), host, port, {
+    const factory =
+      tls === undefined
+        ? () => new EchoServerProtocol(options)
+        : () => {
+            const protocol = new EchoServerProtocol(options);
+            const connectionMade = protocol.connectionMade.bind(protocol);
+            protocol.connectionMade = (transport) => {
+              logTlsConnection(logger, prefixName, transport);
+              connectionMade(transport);
+            };
+            return protocol;
+          };
+    server = await createServer(factory, host, port, {
       ...limitOptions,
       ...proxyOptions,
+      ...tls?.options,
       onError: connectionErrorLogger(logger, "EchoServer"),
     });
   } else {
@@ -139,10 +164,17 @@ async function run(args: string[], context: CommandContext): Promise<number> {
       failOn,
       until: values.until,
     };
-    const handler = (reader: StreamReader, writer: StreamWriter) => app(reader, writer, options);
+    const handler =
+      tls === undefined
+        ? (reader: StreamReader, writer: StreamWriter) => app(reader, writer, options)
+        : (reader: StreamReader, writer: StreamWriter) => {
+            logTlsConnection(logger, prefixName, writer.transport);
+            return app(reader, writer, options);
+          };
     server = await startServer(handler, host, port, {
       ...limitOptions,
       ...proxyOptions,
+      ...tls?.options,
       limit,
       onError: connectionErrorLogger(logger, "echo"),
     });
@@ -150,7 +182,12 @@ async function run(args: string[], context: CommandContext): Promise<number> {
   logger.debug(`starting up on ${host} port ${listeningPort(server)}`);
   // No shutdown signal for the apps: server.shutdown() ends a streams handler
   // through its reader's EOF once the input is quiet; the Protocol is closed.
-  return serveWithMetrics(server, metrics, context, { grace: limits.grace, drops });
+  const served = server;
+  return serveWithMetrics(server, metrics, context, {
+    grace: limits.grace,
+    drops,
+    onReload: tls && (() => tls.onReload(served)),
+  });
 }
 
 /** `asyncnet echo-server`. */

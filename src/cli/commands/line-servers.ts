@@ -33,6 +33,13 @@ import {
   type ProxyFlagValues,
   proxyServerOptions,
 } from "../proxy-flags.js";
+import {
+  logTlsConnection,
+  parseTlsServerFlags,
+  TLS_SERVER_HELP,
+  TLS_SERVER_OPTIONS,
+  tlsServerSetup,
+} from "../tls-flags.js";
 import { WORKER_OPTIONS, WORKERS_HELP } from "../worker-flags.js";
 
 /** The flags of both line servers. */
@@ -45,6 +52,7 @@ export const LINE_SERVER_OPTIONS = {
   ...METRICS_OPTIONS,
   ...PROXY_FLAG_OPTIONS,
   ...WORKER_OPTIONS,
+  ...TLS_SERVER_OPTIONS,
 } as const;
 
 /** The seed's port for both line servers. */
@@ -67,7 +75,8 @@ export const LINE_SERVER_HELP = `${serverFlagsHelp("localhost", LINE_SERVER_PORT
 ${SERVER_LIMITS_HELP}
 ${METRICS_HELP}
 ${PROXY_FLAGS_HELP}
-${WORKERS_HELP}`;
+${WORKERS_HELP}
+${TLS_SERVER_HELP}`;
 
 /** The notes both line servers' `--help` end with. */
 export const LINE_SERVER_NOTES = `A line is what comes before \\n; trailing whitespace is stripped (as Python's
@@ -95,7 +104,9 @@ export type LineApp<E> = (
 
 /** The parsed values of {@link LINE_SERVER_OPTIONS}. */
 export type LineServerValues = {
-  [K in Exclude<keyof typeof LINE_SERVER_OPTIONS, keyof typeof PROXY_FLAG_OPTIONS>]?: string;
+  [
+    K in Exclude<keyof typeof LINE_SERVER_OPTIONS, keyof typeof PROXY_FLAG_OPTIONS>
+  ]?: (typeof LINE_SERVER_OPTIONS)[K]["type"] extends "boolean" ? boolean : string;
 } & ProxyFlagValues;
 
 /**
@@ -120,7 +131,9 @@ export async function runLineServer<E extends object>(
   );
   const limits = parseServerLimits(values);
   const metrics = parseMetricsAddress(values.metrics);
+  const tlsConfig = parseTlsServerFlags(values);
   const { options: limitOptions, drops } = limitServerOptions(limits, context.logger);
+  const tls = tlsConfig && tlsServerSetup(tlsConfig, context.logger, name);
   // One options object for every connection. No shutdown signal: on a stop the
   // loop answers until its input is quiet, then sees EOF (server.shutdown()).
   const options: LineServerAppOptions<E> = {
@@ -129,15 +142,26 @@ export async function runLineServer<E extends object>(
     limit,
     lineTimeout,
   };
-  const handler = (reader: StreamReader, writer: StreamWriter) => app(reader, writer, options);
+  const handler =
+    tls === undefined
+      ? (reader: StreamReader, writer: StreamWriter) => app(reader, writer, options)
+      : (reader: StreamReader, writer: StreamWriter) => {
+          logTlsConnection(context.logger, name, writer.transport);
+          return app(reader, writer, options);
+        };
   const server = await startServer(handler, host, port, {
     ...limitOptions,
     ...proxyServerOptions(values, context.logger),
+    ...tls?.options,
     limit,
     onError: connectionErrorLogger(context.logger, name),
   });
   context.logger.info(
     `Server up, running, and waiting for call on ${host} ${listeningPort(server)}`,
   );
-  return serveWithMetrics(server, metrics, context, { grace: limits.grace, drops });
+  return serveWithMetrics(server, metrics, context, {
+    grace: limits.grace,
+    drops,
+    onReload: tls && (() => tls.onReload(server)),
+  });
 }
