@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs `deno test ...` and fails on any failing test not listed in LIST (one
-# "suite ... test" name a line as Deno prints it under FAILURES; # comments), or when
-# Deno fails without naming a failing test. A listed test that passes is reported,
+# Runs `deno test ...` or `bun test ...` and fails on any failing test not listed in
+# LIST (one name a line: "suite ... test" as Deno prints it under FAILURES, "suite > test"
+# as Bun prints it after "(fail)"; # comments), or when the run fails without naming a
+# failing test. A listed test that passes is reported,
 # not failed, so the list can shrink as Deno's Node compatibility catches up.
 #
 #   .ci/known-failures.sh LIST -- deno test -A FILES...
+#   .ci/known-failures.sh LIST -- bun test FILES...
 set -uo pipefail
 list="$1"
 shift 2
@@ -12,7 +14,10 @@ out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 NO_COLOR=1 "$@" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
-failures="$(sed -n '/^ FAILURES *$/,$p' "$out" | sed -n 's/^\(.* \.\.\. .*\) => .*$/\1/p' | sort -u)"
+failures="$({
+  sed -n '/^ FAILURES *$/,$p' "$out" | sed -n 's/^\(.* \.\.\. .*\) => .*$/\1/p'
+  sed -n -E 's/^\(fail\) (.*) \[[0-9.]+m?s\]$/\1/p' "$out"
+} | sort -u)"
 known="$(grep -v '^\s*#' "$list" | sed '/^\s*$/d' | sort -u)"
 unexpected="$(comm -23 <(echo "$failures" | sed '/^$/d') <(echo "$known"))"
 fixed="$(comm -13 <(echo "$failures" | sed '/^$/d') <(echo "$known"))"
