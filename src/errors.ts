@@ -356,7 +356,9 @@ export class ProxyHeaderError extends SyntaxError {
  * command. The connection is closed: nothing it carries can be trusted.
  */
 export class TlsHandshakeError extends Error {
+  /** Always `"TlsHandshakeError"`. */
   override readonly name = "TlsHandshakeError";
+  /** Always `"ERR_TLS_HANDSHAKE"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ERR_TLS_HANDSHAKE";
 
   constructor(message: string, options?: AsyncNetErrorOptions) {
@@ -378,7 +380,9 @@ export type ProxyRefusalReason = "untrusted" | "malformed" | "incomplete" | "tim
  * {@link ProxyRefusalReason}. Only that connection is closed.
  */
 export class ProxyRefusedError extends Error {
+  /** Always `"ProxyRefusedError"`. */
   override readonly name = "ProxyRefusedError";
+  /** Always `"ERR_PROXY_REFUSED"`: stable across versions, for `switch (error.code)`. */
   readonly code = "ERR_PROXY_REFUSED";
   /** Why the connection was refused. */
   readonly reason: ProxyRefusalReason;

@@ -26,7 +26,15 @@ import { buildProxyHeaderV2, type ProxyHeaderV2Options } from "../framing/proxy-
  * endpoints, TLVs). For a v1 `UNKNOWN` line, give its bytes.
  */
 export type ProxyHeaderOption =
-  Uint8Array | ({ version: 1 } & ProxyHeaderV1Endpoints) | ({ version: 2 } & ProxyHeaderV2Options);
+  | Uint8Array
+  | ({
+      /** A v1 (text) header. */
+      version: 1;
+    } & ProxyHeaderV1Endpoints)
+  | ({
+      /** A v2 (binary) header. */
+      version: 2;
+    } & ProxyHeaderV2Options);
 
 /**
  * The bytes of `option`.

@@ -63,6 +63,7 @@ export interface StartTlsServerOptions
   extends
     StartTlsCommonOptions,
     Omit<tls.TLSSocketOptions, "isServer" | "server" | "session" | "requestOCSP"> {
+  /** This end is the TLS server (a writer of an accepted connection). */
   side: "server";
 }
 
@@ -77,6 +78,7 @@ export interface StartTlsClientOptions
   extends
     StartTlsCommonOptions,
     Omit<tls.ConnectionOptions, "socket" | "host" | "port" | "path" | "lookup" | "timeout"> {
+  /** This end is the TLS client (a connection made by `openConnection`/`createConnection`). */
   side: "client";
 }
 

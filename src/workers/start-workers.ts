@@ -21,7 +21,18 @@ export interface StartWorkersOptions extends SupervisorOptions {
 
 /** What {@link startWorkers} resolves with: the supervisor in the primary, the server in a worker. */
 export type StartedWorkers =
-  { supervisor: Supervisor; server?: undefined } | { supervisor?: undefined; server: Server };
+  | {
+      /** In the primary: the supervisor of the workers. */
+      supervisor: Supervisor;
+      /** Absent in the primary. */
+      server?: undefined;
+    }
+  | {
+      /** Absent in a worker. */
+      supervisor?: undefined;
+      /** In a worker: the server `start` built, listening. */
+      server: Server;
+    };
 
 /**
  * Wires SIGTERM/SIGINT (first: `stop()`, drain; second: `stop()` again,

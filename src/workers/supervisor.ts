@@ -16,8 +16,11 @@ import {
 
 /** Where the supervisor logs: the CLI's `Logger` fits. */
 export interface SupervisorLog {
+  /** A worker started, listened, was replaced or stopped. */
   info(message: string): void;
+  /** A worker died and was respawned, or a roll was stopped. */
   warn(message: string): void;
+  /** A crash loop stopped respawning, or a worker could not start. */
   error(message: string): void;
 }
 
