@@ -7,7 +7,18 @@ export type Separator = string | Uint8Array;
  * @throws {TypeError} for one that is neither a string nor a Uint8Array.
  */
 export function toSeparators(separator: Separator | Separator[]): Buffer[] {
+  // A framing loop calls readUntilNow("\r\n") for every token: its few string
+  // separators are encoded once, not per call (the reader only searches with them).
+  if (typeof separator === "string") {
+    const cached = stringSeparators.get(separator);
+    if (cached !== undefined) return cached;
+  }
   const list = Array.isArray(separator) ? separator : [separator];
+  if (typeof separator === "string") return cacheString(separator, encode(list));
+  return encode(list);
+}
+
+function encode(list: Separator[]): Buffer[] {
   if (list.length === 0) throw new RangeError("Invalid separator: at least one is required");
   return list.map((sep) => {
     if (typeof sep !== "string" && !(sep instanceof Uint8Array)) {
@@ -17,4 +28,13 @@ export function toSeparators(separator: Separator | Separator[]): Buffer[] {
     if (bytes.length === 0) throw new RangeError("Invalid separator: must not be empty");
     return bytes;
   });
+}
+
+/** Encoded single string separators, bounded so that varied separators cannot grow it. */
+const stringSeparators = new Map<string, Buffer[]>();
+const MAX_CACHED_SEPARATORS = 16;
+
+function cacheString(separator: string, bytes: Buffer[]): Buffer[] {
+  if (stringSeparators.size < MAX_CACHED_SEPARATORS) stringSeparators.set(separator, bytes);
+  return bytes;
 }
