@@ -88,6 +88,9 @@ export class StreamProtocol implements Protocol {
 
   connectionMade(transport: Transport): void {
     this.#clock = transport.clock;
+    // A connection that has just opened is not idle: its first request may be in
+    // flight (a client answering a welcome line while a roll or stop begins).
+    this.#lastInputAt = this.#clock.now();
     this.reader.setTransport(transport);
     this.#writer = new StreamWriter(transport, this);
     this.#onConnected?.(this.reader, this.#writer);

@@ -1,3 +1,4 @@
+import { SHUTDOWN_SETTLE_MS } from "../../../src/streams/stream-protocol.js";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { TimeoutError } from "../../../src/errors.js";
@@ -166,6 +167,8 @@ describe("serveInMemory", () => {
     const clock = createVirtualClock();
     const server = serveInMemory(echoLines, { clock });
     const { reader, writer } = (await server.connect()).streams();
+    // Quiet for the settle period: then the stop ends it at once (a younger one settles first).
+    await clock.advance(SHUTDOWN_SETTLE_MS);
     const done = server.shutdown({ grace: 10_000 });
     await clock.advance(0);
     assert.equal(await readAll(reader), "");
