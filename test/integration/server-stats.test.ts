@@ -7,6 +7,7 @@ import type { CloseCause, Server, ServerOptions } from "../../src/protocols/serv
 import type { Transport } from "../../src/protocols/transport.js";
 import { serveLines } from "../../src/streams/serve-lines.js";
 import { type ConnectionHandler, startServer } from "../../src/streams/start-server.js";
+import { SHUTDOWN_SETTLE_MS } from "../../src/streams/stream-protocol.js";
 import { rawConnect, readToClose, WAIT_MS } from "../helpers/net.js";
 import { echoHandler, serverPort, shutDown } from "../helpers/servers.js";
 import { VirtualClock } from "../helpers/virtual-clock.js";
@@ -243,6 +244,8 @@ describe("server.stats()", () => {
     await connect(stubborn);
     await waitFor(() => stubborn.stats().served === 1, WAIT_MS, "the stubborn one served");
     const closed = readToClose(idle);
+    // Quiet for the settle period, the connection is idle: the stop closes it at once.
+    await clock.advance(SHUTDOWN_SETTLE_MS);
     await withTimeout(server.shutdown({ grace: 5000 }), WAIT_MS, "the shutdown");
     await withTimeout(closed, WAIT_MS, "the idle connection to close");
     assert.deepEqual(closes(server), { shutdown: 1 });

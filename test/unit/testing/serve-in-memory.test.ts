@@ -1,4 +1,3 @@
-import { SHUTDOWN_SETTLE_MS } from "../../../src/streams/stream-protocol.js";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { TimeoutError } from "../../../src/errors.js";
@@ -6,6 +5,7 @@ import type { Protocol } from "../../../src/protocols/protocol.js";
 import { timeoutSlack } from "../../../src/protocols/sweeper.js";
 import type { Transport } from "../../../src/protocols/transport.js";
 import { serveLines } from "../../../src/streams/serve-lines.js";
+import { SHUTDOWN_SETTLE_MS } from "../../../src/streams/stream-protocol.js";
 import type { StreamReader } from "../../../src/streams/stream-reader.js";
 import { run, script } from "../../../src/testing/script.js";
 import { serveInMemory } from "../../../src/testing/serve-in-memory.js";
