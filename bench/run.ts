@@ -28,6 +28,7 @@ import {
 import { formatNumber, formatTable, Results } from "./lib/report.js";
 import { SCENARIOS, type Scenario } from "./lib/scenarios.js";
 import { killAll } from "./lib/server.js";
+import { planWorkersRows } from "./lib/workers-row.js";
 import { renderSvg } from "./lib/svg.js";
 import { checkCalcTranscript } from "./lib/transcript.js";
 
@@ -177,6 +178,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
   }
+  planWorkersRows(plan, results, env, options.only);
   if (results.size === 0) {
     process.stderr.write(`bench: no scenario or peer matches --only ${options.only?.source}\n`);
     return 2;

@@ -22,6 +22,7 @@ import { emfileScenario } from "./scenarios/emfile.js";
 import { fuzzCalcScenario, fuzzLineEchoScenario } from "./scenarios/fuzz.js";
 import { hugeLineScenario } from "./scenarios/huge-line.js";
 import { noReadCalcScenario, noReadEchoScenario } from "./scenarios/no-read.js";
+import { proxyHaproxyScenario } from "./scenarios/proxy-haproxy.js";
 import { resetsCalcScenario, resetsEchoScenario } from "./scenarios/resets.js";
 import {
   sigtermIdleScenario,
@@ -55,6 +56,7 @@ export const SCENARIOS: readonly RunnableScenario[] = [
   runnable(workersCrashScenario),
   runnable(tlsNoHelloScenario),
   runnable(tlsAbandonedScenario),
+  runnable(proxyHaproxyScenario),
 ];
 
 const USAGE = `Usage: npm run faults -- [--quick] [--only REGEX] [--json PATH]

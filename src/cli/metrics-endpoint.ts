@@ -8,7 +8,9 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Server } from "../protocols/server.js";
+import { workerSlot } from "../workers/worker-side.js";
 import type { CommandContext } from "./command.js";
+import { answerStatsRequests } from "./metrics-cluster.js";
 import { formatMetrics, METRICS_CONTENT_TYPE, readProcessMetrics } from "./metrics-format.js";
 import type { MetricsAddress } from "./metrics-flags.js";
 import { formatAddress, type ServeOptions, serveUntilSignal } from "./serve.js";
@@ -19,6 +21,14 @@ export interface MetricsEndpoint {
   readonly address: AddressInfo;
   /** Stops listening and drops open scrapes (keep-alive ones too); resolves once closed. Idempotent. */
   close(): Promise<void>;
+}
+
+/** What an endpoint serves: the exposition of one scrape, and whether the server is healthy. */
+export interface MetricsSource {
+  /** The body of `GET /metrics`, for one scrape. */
+  metrics(): string | Promise<string>;
+  /** `GET /healthz`: 200 `ok` while true, 503 `stopping` once false. */
+  serving(): boolean;
 }
 
 /**
@@ -33,11 +43,30 @@ export interface MetricsEndpoint {
  * A query string is ignored. Nothing is read from a request's body.
  * @throws the listen error (`EADDRINUSE`, `EACCES`, …) when it cannot listen.
  */
-export async function startMetricsEndpoint(
+export function startMetricsEndpoint(
   server: Server,
   address: MetricsAddress,
 ): Promise<MetricsEndpoint> {
-  const http1 = http.createServer((request, response) => answer(server, request, response));
+  return startMetricsHttp(
+    {
+      metrics: () => formatMetrics(server.stats(), readProcessMetrics()),
+      serving: () => server.isServing(),
+    },
+    address,
+  );
+}
+
+/**
+ * The endpoint of {@link startMetricsEndpoint} for any `source` (the primary
+ * of `--workers N` serves its workers' sum with it). A `metrics()` that
+ * rejects answers 500.
+ * @throws the listen error when it cannot listen.
+ */
+export async function startMetricsHttp(
+  source: MetricsSource,
+  address: MetricsAddress,
+): Promise<MetricsEndpoint> {
+  const http1 = http.createServer((request, response) => void answer(source, request, response));
   // A scraper's keep-alive connection must not hold the process at exit: see close().
   http1.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
@@ -60,7 +89,11 @@ export async function startMetricsEndpoint(
   };
 }
 
-function answer(server: Server, request: http.IncomingMessage, response: http.ServerResponse) {
+async function answer(
+  source: MetricsSource,
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+): Promise<void> {
   const path = (request.url ?? "/").split("?", 1)[0];
   let status: number;
   let type = "text/plain; charset=utf-8";
@@ -71,11 +104,16 @@ function answer(server: Server, request: http.IncomingMessage, response: http.Se
     [status, body] = [405, "method not allowed\n"];
     response.setHeader("Allow", "GET, HEAD");
   } else if (path === "/metrics") {
-    [status, body] = [200, formatMetrics(server.stats(), readProcessMetrics())];
-    type = METRICS_CONTENT_TYPE;
+    try {
+      [status, body] = [200, await source.metrics()];
+      type = METRICS_CONTENT_TYPE;
+    } catch (error) {
+      [status, body] = [500, `${error instanceof Error ? error.message : String(error)}\n`];
+    }
   } else {
-    [status, body] = server.isServing() ? [200, "ok\n"] : [503, "stopping\n"];
+    [status, body] = source.serving() ? [200, "ok\n"] : [503, "stopping\n"];
   }
+  if (response.destroyed) return;
   response.writeHead(status, {
     "Content-Type": type,
     "Content-Length": Buffer.byteLength(body),
@@ -91,6 +129,10 @@ function answer(server: Server, request: http.IncomingMessage, response: http.Se
  * has stopped. If it cannot listen, `server` is closed and its connections
  * aborted, and the error rethrown: the command fails rather than serve
  * without the metrics asked for.
+ *
+ * In a worker of `--workers N` nothing listens here: the primary serves the
+ * endpoint once for all, and this worker answers its stats requests over the
+ * cluster channel instead (see `metrics-cluster.ts`).
  */
 export async function serveWithMetrics(
   server: Server,
@@ -99,6 +141,14 @@ export async function serveWithMetrics(
   options: ServeOptions = {},
 ): Promise<number> {
   if (address === undefined) return serveUntilSignal(server, context, options);
+  if (workerSlot() !== undefined) {
+    const stop = answerStatsRequests(server);
+    try {
+      return await serveUntilSignal(server, context, options);
+    } finally {
+      stop();
+    }
+  }
   let endpoint: MetricsEndpoint;
   try {
     endpoint = await startMetricsEndpoint(server, address);

@@ -19,8 +19,10 @@ export const METRICS_HELP = `  --metrics HOST:PORT serve GET /metrics (Prometheu
                       handler errors, process basics) and GET /healthz (200 ok
                       while accepting, 503 once stopping) over HTTP on HOST:PORT
                       ([::1]:PORT for IPv6; port 0 picks a free one, logged as
-                      'metrics on HOST:PORT'); closed when the server stops
-                      (default: none)`;
+                      'metrics on HOST:PORT'); closed when the server stops.
+                      With --workers N the primary serves it once, the
+                      workers' counts summed, plus asyncnet_workers; /healthz
+                      is 503 once they drain (default: none)`;
 
 /** Where the metrics endpoint listens. */
 export interface MetricsAddress {

@@ -15,6 +15,17 @@ import {
 import type { ServerOptions } from "../protocols/server.js";
 import { UsageError } from "./command.js";
 
+/**
+ * The accept queue a server behind a proxy listens with: 4096 (Linux clamps
+ * it to `net.core.somaxconn`, 4096 since 5.4). A proxy funnels every client's
+ * connect into bursts from one peer (HAProxy opens up to its `maxconn` at
+ * once), and an overflowing queue does worse than delay them: the kernel
+ * drops the connection's first data segment, so its PROXY header arrives only
+ * with the proxy's next retransmission, which TCP's backoff may put after the
+ * header timeout (a connection refused with "0 bytes" in 5 s).
+ */
+export const PROXY_BACKLOG = 4096;
+
 /** `parseArgs` options of the PROXY protocol flags. */
 export const PROXY_FLAG_OPTIONS = {
   "proxy-protocol": { type: "boolean" },
@@ -29,7 +40,8 @@ export const PROXY_FLAGS_HELP = `  --proxy-protocol    connections come through 
                       connection without a valid header within ${DEFAULT_PROXY_HEADER_TIMEOUT / 1000} s, or from
                       an address not trusted, is closed and logged at warn
                       level, at most one line a second, with a count. v2
-                      LOCAL (health checks) is served as it is
+                      LOCAL (health checks) is served as it is. Listens
+                      with an accept queue of ${PROXY_BACKLOG} (the proxy's bursts)
   --trusted-proxy CIDR
                       an address or CIDR (10.0.0.0/8, fd00::/8) of the load
                       balancers whose headers are believed; repeatable
@@ -46,7 +58,7 @@ export interface ProxyFlagValues {
  * The server options for the PROXY protocol flags: `{}` without
  * `--proxy-protocol`, else `proxyProtocol` with the trusted proxies and its
  * refusals logged at warn level on `logger` (the library already limits them
- * to one a second).
+ * to one a second), and a `backlog` of {@link PROXY_BACKLOG}.
  * @throws {UsageError} for `--trusted-proxy` without `--proxy-protocol`, or a
  *   value that is not an address or CIDR.
  */
@@ -68,6 +80,7 @@ export function proxyServerOptions(values: ProxyFlagValues, logger: Logger): Ser
     }
   }
   return {
+    backlog: PROXY_BACKLOG,
     proxyProtocol: { trusted, onRefused: (error) => logger.warn(error.message) },
   };
 }

@@ -13,6 +13,10 @@ import { superviseSignals } from "../workers/start-workers.js";
 import { Supervisor } from "../workers/supervisor.js";
 import { parseSeconds } from "./args.js";
 import { UsageError } from "./command.js";
+import { clusterMetricsSource } from "./metrics-cluster.js";
+import { startMetricsHttp, type MetricsEndpoint } from "./metrics-endpoint.js";
+import { parseMetricsAddress } from "./metrics-flags.js";
+import { formatAddress } from "./serve.js";
 import { DEFAULT_GRACE_SECONDS } from "./server-limits.js";
 
 /** `parseArgs` options of the worker flag (so that a worker's command accepts it). */
@@ -99,6 +103,11 @@ export function checkFailStart(env: NodeJS.ProcessEnv = process.env): void {
  * with the exit code once they are all gone: 0 after a graceful stop, 130
  * after a second signal, 1 when no worker is left, or the first worker's
  * code when it could not start (2 for a bad flag).
+ *
+ * With `--metrics HOST:PORT` the primary serves the endpoint, once the
+ * workers listen, with their stats summed (see `clusterMetricsSource`); the
+ * workers do not listen on it. If it cannot listen, the workers are stopped
+ * and the primary exits 1.
  */
 export async function runPrimary(
   count: number,
@@ -106,6 +115,7 @@ export async function runPrimary(
   logger: Logger,
 ): Promise<number> {
   const grace = parseSeconds(flagValue(args, "--grace"), "--grace", DEFAULT_GRACE_SECONDS);
+  const metrics = parseMetricsAddress(flagValue(args, "--metrics"));
   // The primary says where the server listens too, in the single process's words:
   // the workers share its sockets, so the first worker's addresses are the server's.
   const onListening = (addresses: readonly string[]) => {
@@ -115,7 +125,22 @@ export async function runPrimary(
   superviseSignals(supervisor);
   logger.info(`primary pid=${process.pid}: starting ${count} workers (cluster round-robin)`);
   await supervisor.start();
+  let endpoint: MetricsEndpoint | undefined;
+  if (metrics !== undefined && !supervisor.stopping) {
+    try {
+      endpoint = await startMetricsHttp(clusterMetricsSource(supervisor), metrics);
+      logger.info(`metrics on ${formatAddress(endpoint.address)}`);
+    } catch (error) {
+      const where = formatAddress({ address: metrics.host, port: metrics.port, family: "" });
+      const detail = error instanceof Error ? error.message : String(error);
+      logger.error(`Cannot serve metrics on ${where}: ${detail}`);
+      supervisor.stop();
+      await supervisor.closed;
+      return 1;
+    }
+  }
   const code = await supervisor.closed;
+  await endpoint?.close();
   if (code === 0) logger.info("all workers stopped");
   return code;
 }

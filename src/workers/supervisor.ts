@@ -125,6 +125,11 @@ export class Supervisor {
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
   }
 
+  /** Whether `stop()` was called: the workers drain, and no new one is started. */
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
   /** The pids of the workers serving now, by slot (a slot waiting for a respawn is left out). */
   get pids(): number[] {
     return [...this.#slots.values()].flatMap((c) => (c?.listening === true ? [c.pid] : []));

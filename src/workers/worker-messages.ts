@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { ServerStats } from "../protocols/server-stats.js";
+
 /** Worker → primary: its server listens (and takes connections from the shared socket). */
 export interface ListeningMessage {
   asyncnet: "listening";
@@ -29,8 +31,22 @@ export interface StopMessage {
   asyncnet: "shutdown" | "abort";
 }
 
+/** Primary → worker: send your server's stats (`--metrics` with `--workers`); `id` names the scrape. */
+export interface StatsRequestMessage {
+  asyncnet: "stats?";
+  id: number;
+}
+
+/** Worker → primary: the answer to a {@link StatsRequestMessage} of the same `id`. */
+export interface StatsMessage {
+  asyncnet: "stats";
+  id: number;
+  stats: ServerStats;
+}
+
 /** Any message of the supervision protocol. */
-export type WorkerMessage = ListeningMessage | StopMessage | FarewellMessage;
+export type WorkerMessage =
+  ListeningMessage | StopMessage | FarewellMessage | StatsRequestMessage | StatsMessage;
 
 /** Whether `value` is a message of the supervision protocol of `kind`. */
 export function isWorkerMessage<K extends WorkerMessage["asyncnet"]>(

@@ -41,6 +41,9 @@ const EXPECTED: [string, string][] = [
   ...["pingpong-50", "pipelined-50x16", "conns-1000", "idle-rss"].flatMap((s) =>
     CALC_PEERS.map((p): [string, string] => [`calc/${s}`, p]),
   ),
+  // The --workers row (bench/lib/workers-row.ts).
+  ["calc/pipelined-50x16", "asyncnet-workers-1"],
+  ["calc/pipelined-50x16", "asyncnet-workers-2"],
 ];
 
 interface Row {

@@ -3,6 +3,7 @@ import { after, describe, test } from "node:test";
 import { buildProxyHeaderV2 } from "../../src/framing/proxy-header-build-v2.js";
 import { openConnection } from "../../src/streams/open-connection.js";
 import { readToClose } from "../helpers/net.js";
+import { spawnSync } from "node:child_process";
 import net from "node:net";
 import {
   CALC_WELCOME,
@@ -56,6 +57,27 @@ describe("--proxy-protocol and --trusted-proxy", () => {
       await stopCli(server);
     }
   });
+
+  // Linux's ss shows a listening socket's accept queue length as its Send-Q.
+  const ss = spawnSync("ss", ["-V"]).status === 0;
+  test(
+    "--proxy-protocol listens with an accept queue of 4096 (clamped by somaxconn)",
+    { skip: !ss },
+    async () => {
+      const somaxconn = Number(
+        spawnSync("cat", ["/proc/sys/net/core/somaxconn"]).stdout.toString().trim(),
+      );
+      const server = await startServerCli(["calc-server", "--proxy-protocol"]);
+      try {
+        const out = spawnSync("ss", ["-ltnH", `sport = :${server.port}`]).stdout.toString();
+        const sendQ = Number(out.trim().split(/\s+/)[2]);
+        assert.equal(sendQ, Math.min(4096, somaxconn), out);
+        assert.ok(sendQ > 511, "more than Node's default (somaxconn too small to tell otherwise)");
+      } finally {
+        await stopCli(server);
+      }
+    },
+  );
 
   test("calc-server: repeated --trusted-proxy entries are all trusted", async () => {
     const server = await startServerCli([
