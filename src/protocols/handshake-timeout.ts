@@ -91,12 +91,15 @@ export function timeHandshake(socket: Socket, timeout: number, clock: Clock): vo
 /**
  * Stops timing the handshake of `secure`, a TLS socket whose handshake ended.
  * Node keeps the raw socket as the TLS socket's `_parent` (an internal field,
- * present since Node's first TLS sockets).
+ * present since Node's first TLS sockets); Bun's TLS server accepts the TLS
+ * socket itself (its `connection` event gives the socket `secureConnection`
+ * gives), so that is where the timer is found there.
  */
 export function handshakeDone(secure: TLSSocket): void {
-  const raw = (secure as unknown as { _parent?: RawSocket | null })._parent;
-  const pending = raw?.[kPending];
+  const parent = (secure as unknown as { _parent?: RawSocket | null })._parent;
+  const raw = parent?.[kPending] !== undefined ? parent : (secure as RawSocket);
+  const pending = raw[kPending];
   if (pending === undefined) return;
   pending.sweeper.delete(pending);
-  (raw as RawSocket)[kPending] = undefined;
+  raw[kPending] = undefined;
 }

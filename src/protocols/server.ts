@@ -170,10 +170,13 @@ export class Server implements AsyncDisposable {
     const report = this.#options.onHandshakeError;
     if (report === undefined) return;
     // The socket may be destroyed already (Node drops a refused client certificate
-    // silently): its facts come from the accept. Node keeps the raw socket as `_parent`.
+    // silently): its facts come from the accept. Node keeps the raw socket as `_parent`;
+    // Bun accepts the TLS socket itself.
     const raw = (socket as unknown as { _parent?: net.Socket | null })._parent;
     const info =
-      (raw ? this.#handshaking.get(raw) : undefined) ?? captureConnectionInfo(socket, this.#names);
+      (raw ? this.#handshaking.get(raw) : undefined) ??
+      this.#handshaking.get(socket) ??
+      captureConnectionInfo(socket, this.#names);
     try {
       report(error, info, socket);
     } catch (thrown) {

@@ -17,7 +17,17 @@
  * A test meant to hold whatever the network does can run once per entry of
  * {@link ALL_CHUNKINGS}.
  */
-export type Chunking = "whole" | "byte" | { readonly size: number } | { readonly seed: number };
+export type Chunking =
+  | "whole"
+  | "byte"
+  | {
+      /** Bytes per chunk, a positive integer. */
+      readonly size: number;
+    }
+  | {
+      /** The PRNG seed of the random cuts, an integer. */
+      readonly seed: number;
+    };
 
 /** One of each kind of {@link Chunking}, for a test to loop over. */
 export const ALL_CHUNKINGS: readonly Chunking[] = Object.freeze([

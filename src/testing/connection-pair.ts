@@ -29,7 +29,9 @@ export interface ConnectionPairOptions extends LinkOptions {
 
 /** What {@link ConnectionEnd.streams} gives: the real reader and writer of a transport over the end. */
 export interface EndStreams {
+  /** The reader of what the other end sends. */
   reader: StreamReader;
+  /** The writer of what the other end reads. */
   writer: StreamWriter;
 }
 

@@ -28,23 +28,27 @@ export class MemoryEnd extends Duplex {
     super({ allowHalfOpen: true });
   }
 
+  /** Hands `chunk` to the other end; its callback waits while that end's read buffer is full. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
     if (this.peer.push(chunk)) callback();
     else this.#waiting = callback;
   }
 
+  /** The other end may write again: runs its waiting write callback. */
   override _read(): void {
     const waiting = this.peer.#waiting;
     this.peer.#waiting = undefined;
     waiting?.();
   }
 
+  /** Sends EOF to the other end. */
   override _final(callback: () => void): void {
     this.#eofSent = true;
     this.peer.push(null);
     callback();
   }
 
+  /** Ends the other end's reading with EOF unless it was sent already. */
   override _destroy(error: Error | null, callback: (error: Error | null) => void): void {
     // A destroyed end sends nothing more: the other end reads EOF.
     if (!this.#eofSent && !this.peer.destroyed) this.peer.push(null);

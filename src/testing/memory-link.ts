@@ -13,7 +13,7 @@ import { type Chunking, type Cutter, cutter } from "./chunking.js";
 /** `"auto"`: bytes move on the next turn of the event loop; `"manual"`: only on `pump()` / `flush()`. */
 export type Delivery = "auto" | "manual";
 
-/** Options of a {@link MemoryLink}. */
+/** Options of a `MemoryLink`. */
 export interface LinkOptions {
   /** Default `"auto"`. */
   delivery?: Delivery;
@@ -42,7 +42,7 @@ type Callback = (error?: Error | null) => void;
 /**
  * One end of an in-memory connection, behaving as a `TransportStream` says a
  * socket does (half-close, `close` once and last, write callbacks once the
- * peer took the bytes, `pause` stopping `data`). Made by {@link MemoryLink};
+ * peer took the bytes, `pause` stopping `data`). Made by `MemoryLink`;
  * a test reaches it as `end.stream`.
  */
 export class MemoryStream extends EventEmitter implements TransportStream {

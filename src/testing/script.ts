@@ -13,12 +13,38 @@ import type { ConnectionEnd } from "./connection-pair.js";
 
 /** One step of a {@link Script}. */
 export type ScriptStep =
-  | { readonly kind: "send"; readonly data: Buffer }
-  | { readonly kind: "expect"; readonly data: Buffer | RegExp }
-  | { readonly kind: "expectEof" }
-  | { readonly kind: "wait"; readonly ms: number }
-  | { readonly kind: "eof" }
-  | { readonly kind: "reset"; readonly error: Error | undefined };
+  | {
+      /** Send `data` to the connection. */
+      readonly kind: "send";
+      /** The bytes sent. */
+      readonly data: Buffer;
+    }
+  | {
+      /** Wait for the next bytes to be `data`, or for the bytes since the last `expect` to match it. */
+      readonly kind: "expect";
+      /** The bytes expected exactly, or a pattern matched against latin1 text. */
+      readonly data: Buffer | RegExp;
+    }
+  | {
+      /** Wait for the other side's EOF, with no byte left unexpected. */
+      readonly kind: "expectEof";
+    }
+  | {
+      /** Let time pass on the run's clock (a virtual clock is advanced). */
+      readonly kind: "wait";
+      /** How long, in ms. */
+      readonly ms: number;
+    }
+  | {
+      /** Send EOF (a half-close); reading goes on. */
+      readonly kind: "eof";
+    }
+  | {
+      /** Reset the connection; the last step. */
+      readonly kind: "reset";
+      /** What the other side gets; `undefined` for an `ECONNRESET`. */
+      readonly error: Error | undefined;
+    };
 
 /** Options of {@link run}. */
 export interface RunOptions {

@@ -117,7 +117,12 @@ function refused(address: SocketAddress): Error {
 }
 
 /** What {@link serveInMemory} serves: a `startServer` handler, or a protocol factory named as one. */
-export type MemoryServed = ConnectionHandler | { protocolFactory: ProtocolFactory };
+export type MemoryServed =
+  | ConnectionHandler
+  | {
+      /** Makes the protocol of each connection, as `createServer`'s factory. */
+      protocolFactory: ProtocolFactory;
+    };
 
 /**
  * A real `Server` (a {@link MemoryServer}) serving in-memory connections,

@@ -13,6 +13,7 @@ import {
   withTimeout,
   CALC_WELCOME,
   say,
+  sendSignal,
 } from "./cli-helpers.js";
 
 const ERROR = "ERROR. Enter only integers separated by commas\n";
@@ -200,7 +201,7 @@ describe("asyncnet calc-server shutdown", () => {
     client.socket.on("error", (error) => {
       reset = error;
     });
-    server.child.kill("SIGTERM");
+    sendSignal(server.child, "SIGTERM");
     await waitForStderr(server, /stopping: waiting for 1 connection/);
     await assert.rejects(RawClient.connect(server.port), /ECONNREFUSED/);
     client.socket.resume();
@@ -224,7 +225,7 @@ describe("asyncnet calc-server shutdown", () => {
   test("a second signal aborts open connections at once: exit code 130", async () => {
     const server = await startServerCli(["calc-server", "--max-line", String(4 << 20)]);
     const client = await stalledClient(server.port);
-    server.child.kill("SIGTERM");
+    sendSignal(server.child, "SIGTERM");
     await waitForStderr(server, /stopping: waiting for 1 connection/);
     await sleep(200);
     assert.equal(server.child.exitCode, null, "still waiting for the stalled connection");

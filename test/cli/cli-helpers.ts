@@ -120,12 +120,28 @@ export async function startServerCli(args: readonly string[]): Promise<RunningSe
   return { ...spawned, port: Number(match[1]) };
 }
 
+/**
+ * Sends `signal` to `child` by its pid. Not `child.kill(signal)`: under Deno a
+ * child killed that way is reported as ended by `signal` even when it handled
+ * it and exited 0, which would hide what the exit-status assertions check.
+ * Harmless once the child is gone.
+ */
+export function sendSignal(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(child.pid, signal);
+  } catch (error) {
+    // It exited between the check and the kill.
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+  }
+}
+
 /** Sends `signal` and waits for the exit. */
 export async function stopCli(
   spawned: Spawned,
   signal: NodeJS.Signals = "SIGTERM",
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  spawned.child.kill(signal);
+  sendSignal(spawned.child, signal);
   return withTimeout(spawned.exited, `exit after ${signal}`);
 }
 

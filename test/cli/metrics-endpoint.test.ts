@@ -14,6 +14,7 @@ import {
   TIMEOUT,
   waitForStderr,
   withTimeout,
+  sendSignal,
 } from "./cli-helpers.js";
 
 after(killAll);
@@ -151,7 +152,7 @@ describe("calc-server --metrics", () => {
         (values) => values.get("asyncnet_connections_open") === 1,
         "the busy connection",
       );
-      server.child.kill("SIGTERM");
+      sendSignal(server.child, "SIGTERM");
       await waitForStderr(server, /stopping: waiting for 1 connection/);
       const health = await get(server.metrics, "/healthz");
       assert.deepEqual([health.status, health.body], [503, "stopping\n"]);

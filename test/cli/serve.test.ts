@@ -9,6 +9,7 @@ import {
   stopCli,
   waitForStderr,
   withTimeout,
+  sendSignal,
 } from "./cli-helpers.js";
 
 after(killAll);
@@ -52,7 +53,7 @@ describe("serveUntilSignal: the graceful stop", () => {
     // are in its receive buffers, not yet read.
     const writes: Promise<void>[] = [];
     for (let i = 0; i < LINES; i++) for (const c of clients) writes.push(written(c, "1,2\n"));
-    server.child.kill("SIGTERM");
+    sendSignal(server.child, "SIGTERM");
     await Promise.all(writes);
     const want = CALC_WELCOME + REPLY.repeat(LINES);
     for (const [i, client] of clients.entries()) {
@@ -72,7 +73,7 @@ describe("serveUntilSignal: the graceful stop", () => {
     const CHUNKS = 20;
     const PER_CHUNK = 5_000;
     await written(client, "1,2\n".repeat(PER_CHUNK));
-    server.child.kill("SIGTERM");
+    sendSignal(server.child, "SIGTERM");
     await waitForStderr(server, /stopping: waiting for 1 connection/);
     // The rest goes out after the signal, each write as soon as the last is in the kernel.
     for (let i = 1; i < CHUNKS; i++) await written(client, "1,2\n".repeat(PER_CHUNK));
@@ -91,7 +92,7 @@ describe("serveUntilSignal: the graceful stop", () => {
     stalled.socket.pause(); // never reads: its echo can never all be sent
     stalled.socket.on("error", () => undefined);
     stalled.write(Buffer.alloc(32 << 20, 0x61));
-    server.child.kill("SIGTERM");
+    sendSignal(server.child, "SIGTERM");
     await waitForStderr(server, /stopping: waiting for 2 connection\(s\) to finish\n/);
     // An EOF, not the abort at the grace's end (a reset, which never resolves `ended`).
     await withTimeout(idle.ended, "the idle client's EOF");
@@ -109,7 +110,7 @@ describe("serveUntilSignal: the graceful stop", () => {
     client.socket.pause();
     client.socket.on("error", () => undefined);
     await written(client, "1\n".repeat(1 << 20));
-    server.child.kill("SIGTERM");
+    sendSignal(server.child, "SIGTERM");
     await waitForStderr(server, /stopping: waiting for 1 connection/);
     assert.deepEqual(await stopCli(server, "SIGTERM"), { code: 130, signal: null });
     assert.match(server.stderr(), /main: WARN: aborted: open connections were closed at once\n/);

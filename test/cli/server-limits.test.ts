@@ -12,6 +12,7 @@ import {
   withTimeout,
   CALC_WELCOME,
   say,
+  sendSignal,
 } from "./cli-helpers.js";
 
 describe("parseServerLimits", () => {
@@ -164,7 +165,7 @@ describe("graceful stop with --grace", () => {
       const lines = Buffer.from("1\n".repeat(4 << 20), "latin1"); // 8 MB in, 108 MB out
       stalled.socket.write(lines);
       await say(idle, "1,1", "Sum of input numbers: '2'\r\n");
-      server.child.kill("SIGTERM");
+      sendSignal(server.child, "SIGTERM");
       assert.equal(
         (await idle.collect()).toString("latin1"),
         `${CALC_WELCOME}Sum of input numbers: '2'\r\n`,

@@ -16,6 +16,7 @@ import {
   stopCli,
   waitForStderr,
   withTimeout,
+  sendSignal,
 } from "./cli-helpers.js";
 import { makeCertificates, type TestCertificates } from "./tls-certs.js";
 
@@ -232,7 +233,7 @@ describe("SIGHUP", () => {
 
       copyFileSync(certs.server2Cert, live.cert);
       copyFileSync(certs.server2Key, live.key);
-      server.child.kill("SIGHUP");
+      sendSignal(server.child, "SIGHUP");
       await waitForStderr(
         server,
         /SIGHUP: reloaded TLS certificate: subject CN=asyncnet server two, expires \w+/,
@@ -246,7 +247,7 @@ describe("SIGHUP", () => {
       assert.equal(before.getPeerCertificate().fingerprint256, fingerprint(certs.serverCert));
 
       writeFileSync(live.cert, "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n");
-      server.child.kill("SIGHUP");
+      sendSignal(server.child, "SIGHUP");
       await waitForStderr(server, /main: ERROR: SIGHUP: kept the old TLS certificate: Cannot load/);
       const after = await connectTls(server.port);
       assert.equal(after.getPeerCertificate().fingerprint256, fingerprint(certs.server2Cert));
@@ -262,7 +263,7 @@ describe("SIGHUP", () => {
   test("without TLS it is logged and ignored: the server goes on", async () => {
     const server = await startServerCli(["line-echo-server"]);
     try {
-      server.child.kill("SIGHUP");
+      sendSignal(server.child, "SIGHUP");
       await waitForStderr(server, /main: SIGHUP ignored: no TLS certificate to reload/);
       const client = await RawClient.connect(server.port);
       client.write("hi\n");

@@ -20,6 +20,7 @@ import {
   stopCli,
   waitForStderr,
   withTimeout,
+  sendSignal,
 } from "./cli-helpers.js";
 
 const FAIL_START_ENV = "ASYNCNET_TEST_FAIL_START";
@@ -112,7 +113,7 @@ describe("asyncnet --workers", { skip }, () => {
     );
     await Promise.all(clients.map((c) => c.waitFor(CALC_WELCOME)));
     for (const client of clients) client.write("1,2\n".repeat(lines));
-    server.child.kill("SIGTERM");
+    sendSignal(server.child, "SIGTERM");
     const want = CALC_WELCOME.length + lines * reply.length;
     for (const client of clients) {
       const data = await client.waitUntil((d) => d.length >= want, `${lines} replies`);
@@ -151,7 +152,7 @@ describe("asyncnet --workers", { skip }, () => {
       })(),
       "the first exchanges",
     );
-    server.child.kill("SIGHUP");
+    sendSignal(server.child, "SIGHUP");
     await waitForStderr(server, /rolling restart done: 2 worker\(s\) replaced\n/, 20_000);
     rolled = true;
     await withTimeout(load, "the load loops");
@@ -209,7 +210,7 @@ describe("asyncnet --workers", { skip }, () => {
     const server = await startWorkers(["calc-server"]);
     const before = currentPids(server.stderr());
     writeFileSync(failFile, "");
-    server.child.kill("SIGHUP");
+    sendSignal(server.child, "SIGHUP");
     await waitForStderr(
       server,
       /rolling restart stopped: the replacement of worker 1 failed before listening \(exit code 1\); keeping the old worker\(s\)/,
@@ -218,7 +219,7 @@ describe("asyncnet --workers", { skip }, () => {
     assert.deepEqual(currentPids(server.stderr()), before);
     assert.doesNotMatch(server.stderr(), /died/, "a failed replacement is not a death");
     rmSync(failFile);
-    server.child.kill("SIGHUP");
+    sendSignal(server.child, "SIGHUP");
     await waitForStderr(server, /rolling restart done: 2 worker\(s\) replaced\n/, 20_000);
     assert.equal((await stopCli(server)).code, 0);
   });

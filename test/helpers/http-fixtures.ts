@@ -193,7 +193,9 @@ export function runCliSlowStdout(
   options: { fastBytes: number; pauseMs: number },
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(testRuntime().command, runtimeArgs(CLI, args), {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let received = 0;

@@ -4,7 +4,7 @@ import { afterEach, describe, test } from "node:test";
 import { TimeoutError } from "../../src/errors.js";
 import { createServer } from "../../src/protocols/create-server.js";
 import type { Protocol } from "../../src/protocols/protocol.js";
-import { timeoutSlack } from "../../src/protocols/sweeper.js";
+import { kProgress, timeoutSlack } from "../../src/protocols/sweeper.js";
 import { LINGER_MS, type Transport } from "../../src/protocols/transport.js";
 import type { Server } from "../../src/protocols/server.js";
 import { openConnection } from "../../src/streams/open-connection.js";
@@ -35,13 +35,14 @@ function recorder(onMade: (t: Transport) => void = () => {}) {
   return { state, factory };
 }
 
-/** Bytes the kernel took from the socket's writes (libuv's counters), to wait for a reader's effect. */
+/**
+ * The idle sweeper's progress marker of `transport`: reads and writes counted,
+ * plus, on Node, the bytes the kernel took from a pending write (libuv's
+ * counters), or, on Bun and Deno, each finished slice of it. It stops moving
+ * once the kernel's buffers are full, and moves again after the peer reads.
+ */
 function kernelTook(transport: Transport): number {
-  const socket = transport.getExtraInfo("socket") as net.Socket & {
-    _handle?: { bytesWritten: number; writeQueueSize: number } | null;
-  };
-  const handle = socket._handle;
-  return handle === undefined || handle === null ? 0 : handle.bytesWritten - handle.writeQueueSize;
+  return transport[kProgress]();
 }
 
 /** Makes `socket` read only when told: `take(n)` resolves once n more bytes were read. */
