@@ -6,10 +6,10 @@
  * must log no error, keep no descriptor (back to the count before once
  * `--tls-handshake-timeout` has passed) and go on serving TLS.
  *
- * A reset ends the server's socket at once. A FIN does not: the TLS listener
- * allows half-open connections, and Node does not close one whose peer ended
- * before its handshake, so those are held until the handshake timeout. The
- * client does not wait for them: it closes its own socket after its FIN.
+ * A reset ends the server's socket at once, and so does a FIN: the TLS
+ * listener allows half-open connections only once their handshake is done.
+ * The handshake timeout is the bound for descriptors the server holds longer.
+ * The client does not wait: it closes its own socket after its FIN.
  *
  * @module
  */
@@ -25,7 +25,7 @@ import { makeCertificate, timedTlsExchange, tlsServerArgs } from "./tls-kit.js";
 export interface TlsAbandonedParams {
   conns: number;
   parallel: number;
-  /** `--tls-handshake-timeout`, seconds: what reclaims the FIN-ended ones. */
+  /** `--tls-handshake-timeout`, seconds: the bound on what the server holds. */
   handshakeTimeoutS: number;
   timeoutMs: number;
 }

@@ -79,13 +79,18 @@ export class Listener {
 
   async #listenOne(options: net.ListenOptions): Promise<net.Server> {
     const { tls: tlsOptions, pauseOnConnect } = this.#options;
-    const serverOptions = { allowHalfOpen: true, pauseOnConnect };
+    // A TLS socket is half-open only once its handshake is done: before, an EOF
+    // must end it (with half-open on, Node leaves a client that sent FIN mid-hello
+    // waiting for the handshake timeout).
     const listener =
       tlsOptions === undefined
-        ? net.createServer(serverOptions)
-        : tls.createServer(withoutNodeHandshakeTimer({ ...serverOptions, ...tlsOptions }));
+        ? net.createServer({ allowHalfOpen: true, pauseOnConnect })
+        : tls.createServer(
+            withoutNodeHandshakeTimer({ allowHalfOpen: false, pauseOnConnect, ...tlsOptions }),
+          );
     listener.on("connection", this.#options.onAccept);
     if (tlsOptions !== undefined) {
+      listener.on("secureConnection", this.#halfOpenOnceSecure);
       listener.on("secureConnection", this.#options.onSecure);
       // A failed handshake only emits this event (the timeout is the library's own):
       // Node leaves the socket open, so a client that never says hello would stay.
@@ -105,6 +110,10 @@ export class Listener {
     if (this.#closed) listener.close();
     return listener;
   }
+
+  readonly #halfOpenOnceSecure = (socket: tls.TLSSocket): void => {
+    socket.allowHalfOpen = true;
+  };
 
   readonly #onTlsClientError = (error: Error, socket: tls.TLSSocket): void => {
     try {

@@ -159,8 +159,7 @@ describe("TLS with maxConnections", () => {
       );
       assert.notEqual(refused, "served");
       assert.deepEqual(reasons, ["maxConnections"]);
-      // A reset frees the place at once (a client that only half-closes keeps it
-      // until the handshake timeout, as it keeps its descriptor).
+      // A reset frees the place at once (so does a FIN: tls-handshake-eof.test.ts).
       (silent.shift() as net.Socket).resetAndDestroy();
       // The server learns of that reset a moment later: retry, within a bound.
       const deadline = Date.now() + WAIT_MS;
