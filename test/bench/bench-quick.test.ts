@@ -34,12 +34,16 @@ const CALC_PEERS = [
   "raw-deno",
   "asyncnet-deno",
 ];
+const LINE_PEERS = ["raw-node", "asyncnet"];
 const EXPECTED: [string, string][] = [
   ...["pingpong-50", "pipelined-50x16", "conns-1000", "bulk-64k", "idle-rss"].flatMap((s) =>
     ECHO_PEERS.map((p): [string, string] => [`echo/${s}`, p]),
   ),
   ...["pingpong-50", "pipelined-50x16", "conns-1000", "idle-rss"].flatMap((s) =>
     CALC_PEERS.map((p): [string, string] => [`calc/${s}`, p]),
+  ),
+  ...["pingpong-50", "pipelined-50x16", "conns-1000"].flatMap((s) =>
+    LINE_PEERS.map((p): [string, string] => [`line/${s}`, p]),
   ),
 ];
 
@@ -77,13 +81,25 @@ const uvloopInstalled =
   spawnSync("python3", ["-c", "import uvloop"], { timeout: 10_000 }).status === 0;
 const asyncnetBuilt = existsSync(path.join(ROOT, "dist", "src", "cli", "main.js"));
 
-/** Whether Bun or Deno runs, where the bench looks for it (its cache directory, then PATH). */
+/**
+ * Whether Bun or Deno runs, where the bench looks for it: its own cache directory, then
+ * the one `.ci/runtimes.sh` installs into, then the PATH.
+ */
 function runtimeInstalled(name: string): boolean {
   const cache =
     process.env.ASYNCNET_BENCH_RUNTIMES ?? path.join(os.homedir(), ".cache", "asyncnet-bench");
-  return [path.join(cache, name, "node_modules", ".bin", name), name].some(
-    (binary) => spawnSync(binary, ["--version"], { timeout: 10_000 }).status === 0,
-  );
+  const ci =
+    process.env.ASYNCNET_RUNTIMES_DIR ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "asyncnet-runtimes");
+  const ciBinary =
+    name === "bun"
+      ? path.join("node_modules", "@oven", "bun-linux-x64", "bin", "bun")
+      : path.join("node_modules", "@deno", "linux-x64-glibc", "deno");
+  return [
+    path.join(cache, name, "node_modules", ".bin", name),
+    path.join(ci, name, ciBinary),
+    name,
+  ].some((binary) => spawnSync(binary, ["--version"], { timeout: 10_000 }).status === 0);
 }
 
 test(
