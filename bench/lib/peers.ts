@@ -31,6 +31,11 @@ export interface PeerSpec {
   rawBaseline: string;
   /** Whose asyncnet: this tree's, or the `--baseline` checkout's. Default this tree's. */
   tree?: "baseline";
+  /**
+   * A raw peer on Bun or Deno that is the `node:net` one (`raw-echo.js`, `raw-calc.js`)
+   * through the runtime's Node compatibility: ×raw is then what that layer costs.
+   */
+  nodeNet?: true;
 }
 
 export interface PeerCommand {
@@ -92,8 +97,13 @@ export const PEERS: readonly PeerSpec[] = [
   // What asyncnet costs on the other runtimes, beside their own raw socket APIs.
   ...(["bun", "deno"] as const).flatMap((rt) => [
     spec("echo", `raw-${rt}`, "raw", "raw", "uvloop-protocol", rt),
+    {
+      ...spec("echo", `raw-net-${rt}`, "raw", "raw", "uvloop-protocol", rt),
+      nodeNet: true as const,
+    },
     spec("echo", `asyncnet-streams-${rt}`, "asyncnet", "streams", "uvloop-streams", rt),
     spec("calc", `raw-${rt}`, "raw", "raw", "uvloop", rt),
+    { ...spec("calc", `raw-net-${rt}`, "raw", "raw", "uvloop", rt), nodeNet: true as const },
     spec("calc", `asyncnet-${rt}`, "asyncnet", "streams", "uvloop", rt),
   ]),
 ];
@@ -266,6 +276,13 @@ function resolveOnRuntime(peer: PeerSpec, env: Environment): Resolved {
     };
   }
   const run = peer.runtime === "deno" ? ["run", "-A"] : [];
+  if (peer.family === "raw" && peer.nodeNet === true) {
+    const file = path.join(env.root, "dist", "bench", "peers", `raw-${peer.app}.js`);
+    return {
+      ok: true,
+      cmd: { command: binary, args: (h, p) => [...run, file, ...hostPort(h, p)] },
+    };
+  }
   if (peer.family === "raw") {
     const file = path.join(env.root, "dist", "bench", "peers", `${peer.runtime}-raw.js`);
     return {

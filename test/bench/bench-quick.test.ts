@@ -20,8 +20,10 @@ const ECHO_PEERS = [
   "uvloop-streams",
   "uvloop-protocol",
   "raw-bun",
+  "raw-net-bun",
   "asyncnet-streams-bun",
   "raw-deno",
+  "raw-net-deno",
   "asyncnet-streams-deno",
 ];
 const CALC_PEERS = [
@@ -30,8 +32,10 @@ const CALC_PEERS = [
   "asyncio",
   "uvloop",
   "raw-bun",
+  "raw-net-bun",
   "asyncnet-bun",
   "raw-deno",
+  "raw-net-deno",
   "asyncnet-deno",
 ];
 const LINE_PEERS = ["raw-node", "asyncnet"];
