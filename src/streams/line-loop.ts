@@ -183,8 +183,11 @@ export class LineLoop implements LineVisitor, LineConnection, Watched {
       for (;;) {
         if (this.#pending !== undefined) await this.#settle();
         if (this.#closing) return (end = "close");
-        reader.readLinesNow(this);
-        if (this.#pending !== undefined || this.#closing) continue;
+        // Ping-pong's common case, nothing left after the awaited line: no burst to run.
+        if (reader.bufferedSize > 0) {
+          reader.readLinesNow(this);
+          if (this.#pending !== undefined || this.#closing) continue;
+        }
         // A burst that stopped at BATCH_BYTES has lines still buffered: drain, then go on.
         const full = this.#batchBytes >= BATCH_BYTES;
         if (this.#flush() && this.#writer.needsDrain) await this.#writer.drain();
