@@ -30,7 +30,7 @@ import { SCENARIOS, type Scenario } from "./lib/scenarios.js";
 import { killAll } from "./lib/server.js";
 import { planWorkersRows } from "./lib/workers-row.js";
 import { renderSvg } from "./lib/svg.js";
-import { checkCalcTranscript } from "./lib/transcript.js";
+import { checkTranscript } from "./lib/transcript.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -83,40 +83,45 @@ interface Entry {
 }
 
 /**
- * A raw calculator that answered differently would be fast for nothing: the rows of
- * every raw calculator, and of asyncnet's on Bun and Deno, count only when their
- * replies to the transcript are asyncnet calc-server's on Node, byte for byte.
- * The peers that fail are taken out of `plan`.
+ * A raw calculator or line echo that answered differently would be fast for nothing: the
+ * rows of every raw calculator and line echo, and of asyncnet's calculator on Bun and
+ * Deno, count only when their replies to the transcript are asyncnet's server's on
+ * Node, byte for byte. The peers that fail are taken out of `plan`.
  */
-async function checkCalcPeers(plan: Entry[], results: Results, env: Environment): Promise<void> {
-  const reference = PEERS.find((p) => p.app === "calc" && p.id === "asyncnet");
-  const resolved = reference === undefined ? null : resolvePeer(reference, env);
-  const checked = new Set<PeerSpec>();
+async function checkLinePeers(plan: Entry[], results: Results, env: Environment): Promise<void> {
   const failed = new Set<PeerSpec>();
-  for (const entry of plan) {
-    const { peer } = entry;
-    if (peer.app !== "calc" || peer === reference || checked.has(peer)) continue;
-    if (peer.family !== "raw" && peer.runtime === "node") continue;
-    checked.add(peer);
-    if (resolved?.ok !== true) {
-      process.stderr.write(`bench: calc ${peer.id}: transcript not checked (no asyncnet CLI)\n`);
-      continue;
-    }
-    let problem: string | null;
-    try {
-      problem = await checkCalcTranscript(entry.cmd, resolved.cmd);
-    } catch (error) {
-      problem = `(transcript check failed: ${(error as Error).message})`;
-    }
-    if (problem === null) {
-      process.stderr.write(`bench: calc ${peer.id} answers the transcript as asyncnet does\n`);
-      continue;
-    }
-    const reason = `replies differ from asyncnet calc-server ${problem}`;
-    process.stderr.write(`bench: calc ${peer.id}: FAILED: ${reason}\n`);
-    failed.add(peer);
-    for (const e of plan.filter((x) => x.peer === peer)) {
-      results.fail(e.scenario.id, e.peer.id, "failed", reason);
+  for (const app of ["calc", "line"] as const) {
+    const server = app === "calc" ? "calc-server" : "line-echo-server";
+    const reference = PEERS.find((p) => p.app === app && p.id === "asyncnet");
+    const resolved = reference === undefined ? null : resolvePeer(reference, env);
+    const checked = new Set<PeerSpec>();
+    for (const entry of plan) {
+      const { peer } = entry;
+      if (peer.app !== app || peer === reference || checked.has(peer)) continue;
+      if (peer.family !== "raw" && peer.runtime === "node") continue;
+      checked.add(peer);
+      if (resolved?.ok !== true) {
+        process.stderr.write(
+          `bench: ${app} ${peer.id}: transcript not checked (no asyncnet CLI)\n`,
+        );
+        continue;
+      }
+      let problem: string | null;
+      try {
+        problem = await checkTranscript(app, entry.cmd, resolved.cmd);
+      } catch (error) {
+        problem = `(transcript check failed: ${(error as Error).message})`;
+      }
+      if (problem === null) {
+        process.stderr.write(`bench: ${app} ${peer.id} answers the transcript as asyncnet does\n`);
+        continue;
+      }
+      const reason = `replies differ from asyncnet ${server} ${problem}`;
+      process.stderr.write(`bench: ${app} ${peer.id}: FAILED: ${reason}\n`);
+      failed.add(peer);
+      for (const e of plan.filter((x) => x.peer === peer)) {
+        results.fail(e.scenario.id, e.peer.id, "failed", reason);
+      }
     }
   }
   plan.splice(0, plan.length, ...plan.filter((e) => !failed.has(e.peer)));
@@ -184,7 +189,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  await checkCalcPeers(plan, results, env);
+  await checkLinePeers(plan, results, env);
 
   const ctx: MeasureContext = {
     loadgen,

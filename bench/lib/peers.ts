@@ -8,7 +8,8 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-export type App = "echo" | "calc";
+/** `line` is seed 002's line echo (`Echoed: 'LINE'`), a line server as the calculator is. */
+export type App = "echo" | "calc" | "line";
 export type Family = "raw" | "floor" | "asyncnet" | "asyncio" | "uvloop";
 export type Style = "raw" | "streams" | "protocol";
 /** What runs the peer: Node, or Bun and Deno (asyncnet through their Node compatibility). */
@@ -30,6 +31,11 @@ export interface PeerSpec {
   rawBaseline: string;
   /** Whose asyncnet: this tree's, or the `--baseline` checkout's. Default this tree's. */
   tree?: "baseline";
+  /**
+   * A raw peer on Bun or Deno that is the `node:net` one (`raw-echo.js`, `raw-calc.js`)
+   * through the runtime's Node compatibility: ×raw is then what that layer costs.
+   */
+  nodeNet?: true;
 }
 
 export interface PeerCommand {
@@ -86,11 +92,18 @@ export const PEERS: readonly PeerSpec[] = [
   spec("calc", "asyncnet", "asyncnet", "streams", "uvloop"),
   spec("calc", "asyncio", "asyncio", "streams", "uvloop"),
   spec("calc", "uvloop", "uvloop", "streams", "uvloop"),
+  spec("line", "raw-node", "raw", "raw", ""),
+  spec("line", "asyncnet", "asyncnet", "streams", ""),
   // What asyncnet costs on the other runtimes, beside their own raw socket APIs.
   ...(["bun", "deno"] as const).flatMap((rt) => [
     spec("echo", `raw-${rt}`, "raw", "raw", "uvloop-protocol", rt),
+    {
+      ...spec("echo", `raw-net-${rt}`, "raw", "raw", "uvloop-protocol", rt),
+      nodeNet: true as const,
+    },
     spec("echo", `asyncnet-streams-${rt}`, "asyncnet", "streams", "uvloop-streams", rt),
     spec("calc", `raw-${rt}`, "raw", "raw", "uvloop", rt),
+    { ...spec("calc", `raw-net-${rt}`, "raw", "raw", "uvloop", rt), nodeNet: true as const },
     spec("calc", `asyncnet-${rt}`, "asyncnet", "streams", "uvloop", rt),
   ]),
 ];
@@ -111,15 +124,33 @@ export function peersWithBaseline(baseline: boolean): PeerSpec[] {
 /**
  * Where Bun and Deno are looked for first: `$ASYNCNET_BENCH_RUNTIMES` or else
  * `~/.cache/asyncnet-bench`, holding `bun/` and `deno/` as left by
- * `npm i --prefix DIR/bun bun` and `npm i --prefix DIR/deno deno`; then `bun` and
- * `deno` on the PATH. Never the project's own node_modules: they are no dependency.
+ * `npm i --prefix DIR/bun bun` and `npm i --prefix DIR/deno deno`; then the cache that
+ * `.ci/runtimes.sh` fills ({@link ciRuntimeCache}); then `bun` and `deno` on the PATH.
+ * Never the project's own node_modules: they are no dependency.
  */
 export function runtimeCache(): string {
   return process.env.ASYNCNET_BENCH_RUNTIMES ?? path.join(os.homedir(), ".cache", "asyncnet-bench");
 }
 
+/** The folder `.ci/runtimes.sh` installs into (its own default, kept in step with it). */
+export function ciRuntimeCache(): string {
+  const xdg = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache");
+  return process.env.ASYNCNET_RUNTIMES_DIR ?? path.join(xdg, "asyncnet-runtimes");
+}
+
+// `.ci/runtimes.sh` installs with --ignore-scripts, so the packages' .bin links point at
+// placeholders: the binaries are the platform packages' own (as its binary_of says).
+const CI_BINARY = {
+  bun: path.join("node_modules", "@oven", "bun-linux-x64", "bin", "bun"),
+  deno: path.join("node_modules", "@deno", "linux-x64-glibc", "deno"),
+};
+
 function probeRuntime(name: "bun" | "deno"): [string, string] | null {
-  const candidates = [path.join(runtimeCache(), name, "node_modules", ".bin", name), name];
+  const candidates = [
+    path.join(runtimeCache(), name, "node_modules", ".bin", name),
+    path.join(ciRuntimeCache(), name, CI_BINARY[name]),
+    name,
+  ];
   for (const binary of candidates) {
     const result = spawnSync(binary, ["--version"], { encoding: "utf8", timeout: 10_000 });
     if (result.status === 0) return [binary, result.stdout.split("\n", 1)[0]?.trim() ?? ""];
@@ -160,6 +191,13 @@ export function probeEnvironment(root: string): Environment {
   };
 }
 
+/** The asyncnet CLI command that serves each app. */
+const SERVER_COMMAND: Record<App, string> = {
+  echo: "echo-server",
+  calc: "calc-server",
+  line: "line-echo-server",
+};
+
 const hostPort = (host: string, port: number) => ["--host", host, "--port", String(port)];
 
 /** The command that starts `peer`, or why it cannot start here. */
@@ -171,7 +209,8 @@ export function resolvePeer(peer: PeerSpec, env: Environment): Resolved {
     case "raw":
     case "floor": {
       const name = peer.family === "floor" ? "floor" : "raw";
-      const file = path.join(dist, `${name}-${peer.app}.js`);
+      const app = peer.app === "line" ? "line-echo" : peer.app;
+      const file = path.join(dist, `${name}-${app}.js`);
       return {
         ok: true,
         cmd: { command: process.execPath, args: (h, p) => [file, ...hostPort(h, p)] },
@@ -186,7 +225,7 @@ export function resolvePeer(peer: PeerSpec, env: Environment): Resolved {
         };
       }
       const cli = peer.tree === "baseline" ? (env.baselineCli ?? "") : env.asyncnetCli;
-      const command = peer.app === "echo" ? "echo-server" : "calc-server";
+      const command = SERVER_COMMAND[peer.app];
       const style = peer.style === "protocol" ? ["--style", "protocol"] : [];
       return {
         ok: true,
@@ -233,10 +272,17 @@ function resolveOnRuntime(peer: PeerSpec, env: Environment): Resolved {
     return {
       ok: false,
       code: "runtime-missing",
-      reason: `${peer.runtime} not found (npm i --prefix ${dir} ${peer.runtime}, or set ASYNCNET_BENCH_RUNTIMES)`,
+      reason: `${peer.runtime} not found (bash .ci/runtimes.sh ${peer.runtime}, or npm i --prefix ${dir} ${peer.runtime})`,
     };
   }
   const run = peer.runtime === "deno" ? ["run", "-A"] : [];
+  if (peer.family === "raw" && peer.nodeNet === true) {
+    const file = path.join(env.root, "dist", "bench", "peers", `raw-${peer.app}.js`);
+    return {
+      ok: true,
+      cmd: { command: binary, args: (h, p) => [...run, file, ...hostPort(h, p)] },
+    };
+  }
   if (peer.family === "raw") {
     const file = path.join(env.root, "dist", "bench", "peers", `${peer.runtime}-raw.js`);
     return {
@@ -252,7 +298,7 @@ function resolveOnRuntime(peer: PeerSpec, env: Environment): Resolved {
     };
   }
   const cli = env.asyncnetCli;
-  const command = peer.app === "echo" ? "echo-server" : "calc-server";
+  const command = SERVER_COMMAND[peer.app];
   return {
     ok: true,
     cmd: {

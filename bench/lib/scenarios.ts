@@ -26,12 +26,14 @@ const ECHO_LINE = "hello world 0123456789";
 export const TRAFFIC: Record<App, Traffic> = {
   echo: { send: ECHO_LINE, expect: ECHO_LINE, skipLines: 0 },
   calc: { send: "12,34,56", expect: "Sum of input numbers: '102'\r", skipLines: 1 },
+  line: { send: ECHO_LINE, expect: `Echoed: '${ECHO_LINE}'\r`, skipLines: 0 },
 };
 
 /** The one exchange each idle connection makes before it idles. */
 export const IDLE_TRAFFIC: Record<App, Traffic> = {
   echo: { send: "hello", expect: "hello", skipLines: 0 },
   calc: { send: "1,2", expect: "Sum of input numbers: '3'\r", skipLines: 1 },
+  line: { send: "hello", expect: "Echoed: 'hello'\r", skipLines: 0 },
 };
 
 function loads(app: App): Scenario[] {
@@ -80,4 +82,6 @@ export const SCENARIOS: readonly Scenario[] = [
   idle("echo"),
   ...loads("calc"),
   idle("calc"),
+  // The line echo's loads only: its idle connection is the calculator's (the same loop).
+  ...loads("line"),
 ];

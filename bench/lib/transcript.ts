@@ -1,11 +1,12 @@
 /**
- * The raw calculator peer must answer exactly as asyncnet's calc-server does, or its
- * speed proves nothing: a few hundred lines (sums, products, exact and BigInt results,
- * every kind of error, commands, limits, non-ASCII) go to both, in the same pieces,
- * and the bytes that come back are compared.
+ * The raw calculator and line echo peers must answer exactly as asyncnet's calc-server
+ * and line-echo-server do, or their speed proves nothing: a few hundred lines (sums,
+ * products, exact and BigInt results, every kind of error, commands, limits, non-ASCII;
+ * for the echo, quotes, escapes and invalid UTF-8) go to both, in the same pieces, and
+ * the bytes that come back are compared.
  */
 import net from "node:net";
-import type { PeerCommand } from "./peers.js";
+import type { App, PeerCommand } from "./peers.js";
 import { HOST, pickPort, ServerProcess } from "./server.js";
 
 const digits = (n: number, first = "9") => first + "7".repeat(n - 1);
@@ -102,6 +103,42 @@ export function transcriptBytes(): Buffer {
   return Buffer.concat([invalid, Buffer.from(lines.join("\n") + "\n", "utf8")]);
 }
 
+/** Lines for the line echo: its fast path's edges (quotes, escapes, whitespace) and the rest. */
+const ECHO_FIXED: readonly string[] = [
+  "hello world 0123456789",
+  "",
+  "   ",
+  "trailing \t\v\f\r\x1c\x1d\x1e\x1f ",
+  " leading",
+  "it's",
+  'say "hi"',
+  `both ' and "`,
+  "back\\slash",
+  "\x00\x01\x7f",
+  "caf\u00e9 \u2603 \u{1f600}",
+  "nbsp\u00a0",
+  "\ufeffbom",
+  "quit ",
+  " quit",
+  "Quit",
+  "quit\u00a0x",
+  "~!@#$%^&*()_+`-=[]{}|;:,./<>?",
+  "x".repeat(65_536),
+  "y".repeat(65_537),
+  "after the long ones",
+];
+
+/** The bytes that both line echo servers get: ECHO_FIXED, invalid UTF-8, then quit. */
+export function echoTranscriptBytes(): Buffer {
+  const lines = [
+    ...ECHO_FIXED,
+    ...Array.from({ length: 200 }, (_, k) => `line ${k} ${"ab".repeat(k % 40)}`),
+  ];
+  const invalid = Buffer.from([0xff, 0x31, 0x0a, 0xc3, 0x28, 0x0a, 0x85, 0x0a]);
+  const text = Buffer.from(lines.join("\n") + "\n", "utf8");
+  return Buffer.concat([text, invalid, Buffer.from("quit\nignored after quit\n")]);
+}
+
 /**
  * Sends `data` to a fresh server in pieces of the given sizes (cycled), ending with a
  * half-close, and resolves with every byte received until the server closes.
@@ -161,19 +198,20 @@ function firstDifference(a: Buffer, b: Buffer): string {
 }
 
 /**
- * Checks that `peer` answers the transcript exactly as `reference` does, in one burst,
- * in small pieces, and with a last line that ends at EOF. Resolves with null when it
- * does, or with the first difference.
+ * Checks that `peer` answers `app`'s transcript (the calculator's or the line echo's)
+ * exactly as `reference` does, in one burst, in small pieces, and with a last line that
+ * ends at EOF. Resolves with null when it does, or with the first difference.
  */
-export async function checkCalcTranscript(
+export async function checkTranscript(
+  app: Exclude<App, "echo">,
   peer: PeerCommand,
   reference: PeerCommand,
 ): Promise<string | null> {
-  const full = transcriptBytes();
+  const full = app === "calc" ? transcriptBytes() : echoTranscriptBytes();
   const cases: [string, Buffer, number[]][] = [
     ["in one burst", full, [1 << 20]],
     ["in small pieces", full, [1, 7, 300, 4096, 13, 65_536]],
-    ["ending at EOF", Buffer.from("product\n6,7\n1,2"), [3]],
+    ["ending at EOF", Buffer.from(app === "calc" ? "product\n6,7\n1,2" : "a\nb 'c'\nd"), [3]],
     ["dropping a long line at EOF", Buffer.from(`1,2\n${"9".repeat(70_000)}`), [40_000]],
   ];
   for (const [name, data, pieces] of cases) {

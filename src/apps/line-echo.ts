@@ -44,6 +44,27 @@ function lineEchoSession(
   return new LineEcho(conn, trace);
 }
 
+/** Whitespace that Python's `str.rstrip()` cuts among ASCII: `\t`–`\r`, `\x1c`–`\x1f`, space. */
+function isAsciiSpace(b: number): boolean {
+  return b === 0x20 || (b >= 0x09 && b <= 0x0d) || (b >= 0x1c && b <= 0x1f);
+}
+
+/**
+ * Where `bytes[start, end)` ends once Python's `rstrip()` has cut its trailing ASCII
+ * whitespace, when what is left is printable ASCII that `ascii()` neither escapes nor
+ * quotes otherwise (no `'` or `\\`); -1 for any other line, which `lineEchoReply` answers.
+ * The profile's fast path: no decoding, no repr, no Buffer per line.
+ */
+function plainEnd(bytes: Buffer, start: number, end: number): number {
+  let stripped = end;
+  while (stripped > start && isAsciiSpace(bytes[stripped - 1] as number)) stripped--;
+  for (let i = start; i < stripped; i++) {
+    const b = bytes[i] as number;
+    if (b < 0x20 || b > 0x7e || b === 0x27 || b === 0x5c) return -1;
+  }
+  return stripped;
+}
+
 /** The line echo as a line session. */
 class LineEcho implements LineSession {
   readonly #conn: LineConnection;
@@ -54,7 +75,16 @@ class LineEcho implements LineSession {
     this.#trace = trace;
   }
 
-  onLineBytes(bytes: Buffer, start: number, end: number): Uint8Array {
+  onLineBytes(bytes: Buffer, start: number, end: number): Uint8Array | string {
+    const plain = plainEnd(bytes, start, end);
+    if (plain !== -1) {
+      // The bytes are the text: ascii() adds only the quotes, rstrip() only cut ASCII.
+      const text = bytes.toString("latin1", start, plain);
+      if (text !== "quit") {
+        this.#trace?.line(text);
+        return `Echoed: '${text}'\r\n`;
+      }
+    }
     const { reply, close, text } = lineEchoReply(bytes.subarray(start, end));
     if (text !== undefined) this.#trace?.line(text);
     if (close) this.#conn.close();

@@ -20,8 +20,10 @@ const ECHO_PEERS = [
   "uvloop-streams",
   "uvloop-protocol",
   "raw-bun",
+  "raw-net-bun",
   "asyncnet-streams-bun",
   "raw-deno",
+  "raw-net-deno",
   "asyncnet-streams-deno",
 ];
 const CALC_PEERS = [
@@ -30,10 +32,13 @@ const CALC_PEERS = [
   "asyncio",
   "uvloop",
   "raw-bun",
+  "raw-net-bun",
   "asyncnet-bun",
   "raw-deno",
+  "raw-net-deno",
   "asyncnet-deno",
 ];
+const LINE_PEERS = ["raw-node", "asyncnet"];
 const EXPECTED: [string, string][] = [
   ...["pingpong-50", "pipelined-50x16", "conns-1000", "bulk-64k", "idle-rss"].flatMap((s) =>
     ECHO_PEERS.map((p): [string, string] => [`echo/${s}`, p]),
@@ -44,6 +49,9 @@ const EXPECTED: [string, string][] = [
   // The --workers row (bench/lib/workers-row.ts).
   ["calc/pipelined-50x16", "asyncnet-workers-1"],
   ["calc/pipelined-50x16", "asyncnet-workers-2"],
+  ...["pingpong-50", "pipelined-50x16", "conns-1000"].flatMap((s) =>
+    LINE_PEERS.map((p): [string, string] => [`line/${s}`, p]),
+  ),
 ];
 
 interface Row {
@@ -80,13 +88,25 @@ const uvloopInstalled =
   spawnSync("python3", ["-c", "import uvloop"], { timeout: 10_000 }).status === 0;
 const asyncnetBuilt = existsSync(path.join(ROOT, "dist", "src", "cli", "main.js"));
 
-/** Whether Bun or Deno runs, where the bench looks for it (its cache directory, then PATH). */
+/**
+ * Whether Bun or Deno runs, where the bench looks for it: its own cache directory, then
+ * the one `.ci/runtimes.sh` installs into, then the PATH.
+ */
 function runtimeInstalled(name: string): boolean {
   const cache =
     process.env.ASYNCNET_BENCH_RUNTIMES ?? path.join(os.homedir(), ".cache", "asyncnet-bench");
-  return [path.join(cache, name, "node_modules", ".bin", name), name].some(
-    (binary) => spawnSync(binary, ["--version"], { timeout: 10_000 }).status === 0,
-  );
+  const ci =
+    process.env.ASYNCNET_RUNTIMES_DIR ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "asyncnet-runtimes");
+  const ciBinary =
+    name === "bun"
+      ? path.join("node_modules", "@oven", "bun-linux-x64", "bin", "bun")
+      : path.join("node_modules", "@deno", "linux-x64-glibc", "deno");
+  return [
+    path.join(cache, name, "node_modules", ".bin", name),
+    path.join(ci, name, ciBinary),
+    name,
+  ].some((binary) => spawnSync(binary, ["--version"], { timeout: 10_000 }).status === 0);
 }
 
 test(
