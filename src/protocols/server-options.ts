@@ -105,8 +105,11 @@ export interface ServerOptions {
    * (default 5000 ms) closes that connection only, reported through
    * `onRefused` (default `onError`), at most once a second. A v2 `LOCAL`
    * header (a proxy's health check) is served with the real endpoints.
-   * Not with `tls` (the header comes before the TLS handshake, which this
-   * server does not yet read itself): terminate TLS at the proxy. Default: off.
+   * With `tls` too, the header comes in plaintext and the TLS handshake
+   * follows on the same connection (HAProxy's `send-proxy-v2 ssl`, a
+   * ClientHello in the header's segment included): `tls.handshakeTimeout`
+   * runs from the header's end, `onHandshakeError` gets the header's client,
+   * and a served connection has both `tls` and `proxy` facts. Default: off.
    */
   proxyProtocol?: ProxyProtocolOptions;
   /** Stop the server (as `close()`) when this signal aborts. */
@@ -158,7 +161,6 @@ export interface ServerOptions {
  * limits as `resolveWriteBufferLimits` wants them. (`proxyProtocol` is checked
  * by the server's constructor, with `resolveProxyProtocol`.)
  * @throws {RangeError} naming the first option out of range.
- * @throws {TypeError} for `proxyProtocol` with `tls`.
  */
 export function validateServerOptions(options: ServerOptions): void {
   const names = [
@@ -184,11 +186,6 @@ export function validateServerOptions(options: ServerOptions): void {
   }
   if (options.maxSessions === 0) {
     throw new RangeError("Invalid server option: maxSessions must be at least 1, got 0");
-  }
-  if (options.proxyProtocol !== undefined && options.tls !== undefined) {
-    throw new TypeError(
-      "Invalid server options: proxyProtocol cannot be combined with tls (the PROXY header comes before the TLS handshake); terminate TLS at the proxy",
-    );
   }
   // Checked here, not at the first connection, where a throw would escape the accept callback.
   if (options.writeBufferLimits !== undefined) resolveWriteBufferLimits(options.writeBufferLimits);
