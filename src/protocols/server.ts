@@ -19,11 +19,7 @@ import {
 import { gracefulShutdown, type ShutdownOptions } from "./graceful-shutdown.js";
 import { handshakeDone, resolveHandshakeTimeout, timeHandshake } from "./handshake-timeout.js";
 import { Listener } from "./listener.js";
-import {
-  ProxyFrontDoor,
-  proxiedConnectionInfo,
-  resolveProxyProtocol,
-} from "./proxy-front-door.js";
+import { ProxyFrontDoor, proxiedConnectionInfo, resolveProxyProtocol } from "./proxy-front-door.js";
 import type { Protocol, ProtocolFactory } from "./protocol.js";
 import {
   defaultOnError,
