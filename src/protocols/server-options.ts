@@ -39,7 +39,8 @@ export interface ServerOptions {
   /**
    * Node TLS server options (`key`, `cert`, …); when given, every connection is
    * TLS. `handshakeTimeout` (ms, default 120 000 as Node's) is timed by the
-   * library's clock from the accept, not refreshed by the client's bytes: a
+   * library's clock from the accept (with `proxyProtocol`, from the header's
+   * end), not refreshed by the client's bytes: a
    * handshake not done by then closes the socket, no earlier than
    * `handshakeTimeout` and no later than `handshakeTimeout + max(handshakeTimeout / 10, 50 ms)`.
    */
@@ -148,9 +149,10 @@ export interface ServerOptions {
    * connection's facts taken at its accept, and the TLS socket (perhaps already
    * destroyed: a client certificate that does not verify against `tls.ca` is
    * dropped by Node with a bare `socket hang up` error and the socket's
-   * `authorizationError` set). The socket is destroyed after the call. Not
-   * called for a handshake closed by `tls.handshakeTimeout`. Default: nothing
-   * is reported.
+   * `authorizationError` set). The socket is destroyed after the call. A
+   * handshake closed by `tls.handshakeTimeout` may be reported too, as Node's
+   * `socket hang up` (ECONNRESET). With `proxyProtocol`, `info` is the
+   * header's (the client's). Default: nothing is reported.
    */
   onHandshakeError?: (error: Error, info: ConnectionInfo, socket: tls.TLSSocket) => void;
 }
