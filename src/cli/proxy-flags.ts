@@ -41,7 +41,11 @@ export const PROXY_FLAGS_HELP = `  --proxy-protocol    connections come through 
                       an address not trusted, is closed and logged at warn
                       level, at most one line a second, with a count. v2
                       LOCAL (health checks) is served as it is. Listens
-                      with an accept queue of ${PROXY_BACKLOG} (the proxy's bursts)
+                      with an accept queue of ${PROXY_BACKLOG} (the proxy's bursts).
+                      With --tls-cert the header comes in plaintext and the
+                      TLS handshake follows on the same connection (HAProxy
+                      send-proxy-v2 ssl): --tls-handshake-timeout counts from
+                      the header's end
   --trusted-proxy CIDR
                       an address or CIDR (10.0.0.0/8, fd00::/8) of the load
                       balancers whose headers are believed; repeatable

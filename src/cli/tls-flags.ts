@@ -39,7 +39,8 @@ export const TLS_SERVER_HELP = `  --tls-cert FILE     serve TLS with the certifi
                       by --tls-ca (logged at warn level with the peer)
   --tls-handshake-timeout SECS
                       close a connection whose TLS handshake is not done SECS
-                      seconds after its accept (default ${DEFAULT_TLS_HANDSHAKE_TIMEOUT_SECONDS}); until then it
+                      seconds after its accept, or after its PROXY header with
+                      --proxy-protocol (default ${DEFAULT_TLS_HANDSHAKE_TIMEOUT_SECONDS}); until then it
                       counts toward --max-connections and --max-per-peer
                       With TLS, SIGHUP reloads --tls-cert, --tls-key and --tls-ca
                       for new connections (open ones keep theirs) and logs the

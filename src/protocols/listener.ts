@@ -18,11 +18,17 @@ import { listenUnix } from "./unix-socket.js";
 export interface ListenerOptions {
   /** Node TLS server options: when given, every listening socket is TLS. */
   tls?: tls.TlsOptions;
+  /**
+   * With `tls`: the listening sockets are plain TCP, and an accepted socket
+   * starts its TLS handshake only when handed to {@link Listener.startTls}
+   * (after a PROXY header, which comes in plaintext first). Default `false`.
+   */
+  deferTls?: boolean;
   /** Length of the kernel's accept queue. */
   backlog: number;
   /** Start accepted sockets paused (plain TCP only; TLS sockets must read their handshake). */
   pauseOnConnect: boolean;
-  /** Every accepted socket, before any TLS handshake. */
+  /** Every accepted socket, before any TLS handshake (and, with `deferTls`, before `startTls`). */
   onAccept: (socket: net.Socket) => void;
   /** TLS only: a socket whose handshake finished. */
   onSecure: (socket: tls.TLSSocket) => void;
@@ -43,11 +49,16 @@ export class Listener {
   /** Unix sockets: the path each listens on, which Node may not report (see `listenUnix`). */
   readonly #paths = new Map<net.Server, string>();
   readonly #cleanups: (() => void)[] = [];
+  /** With `deferTls`: the TLS server that never listens, only handshakes the sockets given to it. */
+  readonly #deferred: tls.Server | undefined;
   #closed = false;
   #acceptErrors = { last: 0, suppressed: 0 };
 
   constructor(options: ListenerOptions) {
     this.#options = options;
+    if (options.tls !== undefined && options.deferTls === true) {
+      this.#deferred = this.#tlsServer({});
+    }
   }
 
   /**
@@ -78,24 +89,12 @@ export class Listener {
   }
 
   async #listenOne(options: net.ListenOptions): Promise<net.Server> {
-    const { tls: tlsOptions, pauseOnConnect } = this.#options;
-    // A TLS socket is half-open only once its handshake is done: before, an EOF
-    // must end it (with half-open on, Node leaves a client that sent FIN mid-hello
-    // waiting for the handshake timeout).
+    const { pauseOnConnect } = this.#options;
     const listener =
-      tlsOptions === undefined
+      this.#options.tls === undefined || this.#deferred !== undefined
         ? net.createServer({ allowHalfOpen: true, pauseOnConnect })
-        : tls.createServer(
-            withoutNodeHandshakeTimer({ allowHalfOpen: false, pauseOnConnect, ...tlsOptions }),
-          );
+        : this.#tlsServer({ pauseOnConnect });
     listener.on("connection", this.#options.onAccept);
-    if (tlsOptions !== undefined) {
-      listener.on("secureConnection", this.#halfOpenOnceSecure);
-      listener.on("secureConnection", this.#options.onSecure);
-      // A failed handshake only emits this event (the timeout is the library's own):
-      // Node leaves the socket open, so a client that never says hello would stay.
-      listener.on("tlsClientError", this.#onTlsClientError);
-    }
     await new Promise<void>((resolve, reject) => {
       listener.once("error", reject);
       listener.listen({ backlog: this.#options.backlog, ...options }, () => {
@@ -114,6 +113,40 @@ export class Listener {
   readonly #halfOpenOnceSecure = (socket: tls.TLSSocket): void => {
     socket.allowHalfOpen = true;
   };
+
+  // A TLS socket is half-open only once its handshake is done: before, an EOF
+  // must end it (with half-open on, Node leaves a client that sent FIN mid-hello
+  // waiting for the handshake timeout). Node's TLS socket takes the raw one's.
+  #tlsServer(serverOptions: net.ServerOpts): tls.Server {
+    const server = tls.createServer(
+      withoutNodeHandshakeTimer({ ...serverOptions, allowHalfOpen: false, ...this.#options.tls }),
+    );
+    server.on("secureConnection", this.#halfOpenOnceSecure);
+    server.on("secureConnection", this.#options.onSecure);
+    // A failed handshake only emits this event (the timeout is the library's own):
+    // Node leaves the socket open, so a client that never says hello would stay.
+    server.on("tlsClientError", this.#onTlsClientError);
+    return server;
+  }
+
+  /**
+   * With `deferTls`: starts the server-side TLS handshake on `socket`, an
+   * accepted plain socket, exactly as a TLS listening socket does at accept
+   * (Node's own TLS server takes it: SNI, ALPN, client certificates, the
+   * current secure context); `onSecure` or `onTlsClientError` follow. Bytes
+   * the socket still buffers (put back with `unshift`) are the handshake's
+   * first: a ClientHello that came in the same segment as the PROXY header.
+   * @throws {InvalidStateError} when the listener was not made with `deferTls`.
+   */
+  startTls(socket: net.Socket): void {
+    if (this.#deferred === undefined) {
+      throw new InvalidStateError("Cannot start TLS: the listener does not defer TLS");
+    }
+    // A net.Server's "connection" is how Node's TLS server wraps a raw socket;
+    // the TLS socket is made half-open once secure, as the listening ones.
+    socket.allowHalfOpen = false;
+    this.#deferred.emit("connection", socket);
+  }
 
   readonly #onTlsClientError = (error: Error, socket: tls.TLSSocket): void => {
     try {
@@ -138,6 +171,10 @@ export class Listener {
     }
     // Checked once up front, so that a bad key leaves every listening socket as it was.
     tls.createSecureContext(options);
+    if (this.#deferred !== undefined) {
+      this.#deferred.setSecureContext(options);
+      return;
+    }
     for (const server of this.#servers) (server as tls.Server).setSecureContext(options);
   }
 

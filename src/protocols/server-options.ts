@@ -39,7 +39,8 @@ export interface ServerOptions {
   /**
    * Node TLS server options (`key`, `cert`, …); when given, every connection is
    * TLS. `handshakeTimeout` (ms, default 120 000 as Node's) is timed by the
-   * library's clock from the accept, not refreshed by the client's bytes: a
+   * library's clock from the accept (with `proxyProtocol`, from the header's
+   * end), not refreshed by the client's bytes: a
    * handshake not done by then closes the socket, no earlier than
    * `handshakeTimeout` and no later than `handshakeTimeout + max(handshakeTimeout / 10, 50 ms)`.
    */
@@ -105,8 +106,11 @@ export interface ServerOptions {
    * (default 5000 ms) closes that connection only, reported through
    * `onRefused` (default `onError`), at most once a second. A v2 `LOCAL`
    * header (a proxy's health check) is served with the real endpoints.
-   * Not with `tls` (the header comes before the TLS handshake, which this
-   * server does not yet read itself): terminate TLS at the proxy. Default: off.
+   * With `tls` too, the header comes in plaintext and the TLS handshake
+   * follows on the same connection (HAProxy's `send-proxy-v2 ssl`, a
+   * ClientHello in the header's segment included): `tls.handshakeTimeout`
+   * runs from the header's end, `onHandshakeError` gets the header's client,
+   * and a served connection has both `tls` and `proxy` facts. Default: off.
    */
   proxyProtocol?: ProxyProtocolOptions;
   /** Stop the server (as `close()`) when this signal aborts. */
@@ -145,9 +149,10 @@ export interface ServerOptions {
    * connection's facts taken at its accept, and the TLS socket (perhaps already
    * destroyed: a client certificate that does not verify against `tls.ca` is
    * dropped by Node with a bare `socket hang up` error and the socket's
-   * `authorizationError` set). The socket is destroyed after the call. Not
-   * called for a handshake closed by `tls.handshakeTimeout`. Default: nothing
-   * is reported.
+   * `authorizationError` set). The socket is destroyed after the call. A
+   * handshake closed by `tls.handshakeTimeout` may be reported too, as Node's
+   * `socket hang up` (ECONNRESET). With `proxyProtocol`, `info` is the
+   * header's (the client's). Default: nothing is reported.
    */
   onHandshakeError?: (error: Error, info: ConnectionInfo, socket: tls.TLSSocket) => void;
 }
@@ -158,7 +163,6 @@ export interface ServerOptions {
  * limits as `resolveWriteBufferLimits` wants them. (`proxyProtocol` is checked
  * by the server's constructor, with `resolveProxyProtocol`.)
  * @throws {RangeError} naming the first option out of range.
- * @throws {TypeError} for `proxyProtocol` with `tls`.
  */
 export function validateServerOptions(options: ServerOptions): void {
   const names = [
@@ -184,11 +188,6 @@ export function validateServerOptions(options: ServerOptions): void {
   }
   if (options.maxSessions === 0) {
     throw new RangeError("Invalid server option: maxSessions must be at least 1, got 0");
-  }
-  if (options.proxyProtocol !== undefined && options.tls !== undefined) {
-    throw new TypeError(
-      "Invalid server options: proxyProtocol cannot be combined with tls (the PROXY header comes before the TLS handshake); terminate TLS at the proxy",
-    );
   }
   // Checked here, not at the first connection, where a throw would escape the accept callback.
   if (options.writeBufferLimits !== undefined) resolveWriteBufferLimits(options.writeBufferLimits);

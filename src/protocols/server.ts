@@ -19,7 +19,7 @@ import {
 import { gracefulShutdown, type ShutdownOptions } from "./graceful-shutdown.js";
 import { handshakeDone, resolveHandshakeTimeout, timeHandshake } from "./handshake-timeout.js";
 import { Listener } from "./listener.js";
-import { ProxyFrontDoor, resolveProxyProtocol } from "./proxy-front-door.js";
+import { ProxyFrontDoor, proxiedConnectionInfo, resolveProxyProtocol } from "./proxy-front-door.js";
 import type { Protocol, ProtocolFactory } from "./protocol.js";
 import {
   defaultOnError,
@@ -45,7 +45,9 @@ type Waiting = readonly [socket: net.Socket, info: ConnectionInfo];
  * Each connection goes: accept → its {@link ConnectionInfo} taken → with
  * `proxyProtocol`, its PROXY header read and the facts made from it → admission
  * (`maxConnections`, `maxConnectionsPerPeer`; refused ones go to `onDrop`) →
- * TLS handshake, if any → a session (`maxSessions`; or it waits) → a
+ * TLS handshake, if any (with `proxyProtocol` too, it starts on the same
+ * socket once the header is read, as behind HAProxy's `send-proxy-v2 ssl`) →
+ * a session (`maxSessions`; or it waits) → a
  * {@link Transport} and its protocol's `connectionMade`.
  *
  * Lifecycle: `close()` stops accepting; `closeClients()` / `abortClients()`
@@ -68,7 +70,10 @@ export class Server implements AsyncDisposable {
   #idleWaiters: (() => void)[] = [];
   readonly #handshakeTimeout: number;
   readonly #frontDoor: ProxyFrontDoor | undefined;
-  /** TLS sockets in their handshake, with their facts, while `onHandshakeError` wants them. */
+  /**
+   * TLS sockets in their handshake, with their facts, while `onHandshakeError`
+   * wants them, or (with `proxyProtocol`) the header's facts must outlive it.
+   */
   readonly #handshaking = new WeakMap<net.Socket, ConnectionInfo>();
 
   /** Use `createServer` or `startServer`; this makes a server that does not listen yet. */
@@ -91,6 +96,8 @@ export class Server implements AsyncDisposable {
     }
     this.#listener = new Listener({
       tls: options.tls,
+      // The PROXY header comes in plaintext first: TLS starts once it is read.
+      deferTls: proxy !== undefined,
       backlog: options.backlog ?? 511,
       // With sessions limited, sockets start paused so that waiting ones are not read.
       pauseOnConnect: options.maxSessions !== undefined && options.tls === undefined,
@@ -161,8 +168,13 @@ export class Server implements AsyncDisposable {
     if (this.#options.noDelay !== false) socket.setNoDelay(true);
     if (this.#options.tls === undefined) this.#ready(socket, info);
     else {
-      if (this.#options.onHandshakeError !== undefined) this.#handshaking.set(socket, info);
+      const proxied = this.#frontDoor !== undefined;
+      if (proxied || this.#options.onHandshakeError !== undefined) {
+        this.#handshaking.set(socket, info);
+      }
+      // Behind a PROXY header the timer runs from the header's end, as the handshake does.
       timeHandshake(socket, this.#handshakeTimeout, this.#options.clock ?? systemClock);
+      if (proxied) this.#listener.startTls(socket);
     }
   }
 
@@ -172,17 +184,22 @@ export class Server implements AsyncDisposable {
     // The socket may be destroyed already (Node drops a refused client certificate
     // silently): its facts come from the accept. Node keeps the raw socket as `_parent`;
     // Bun accepts the TLS socket itself.
-    const raw = (socket as unknown as { _parent?: net.Socket | null })._parent;
-    const info =
-      (raw ? this.#handshaking.get(raw) : undefined) ??
-      this.#handshaking.get(socket) ??
-      captureConnectionInfo(socket, this.#names);
+    const info = this.#handshakeFacts(socket) ?? captureConnectionInfo(socket, this.#names);
     try {
       report(error, info, socket);
     } catch (thrown) {
       this.reportError(thrown);
     }
   };
+
+  /**
+   * The facts kept at admission for `socket`, a TLS socket. Node keeps the raw
+   * socket as `_parent`; Bun accepts the TLS socket itself.
+   */
+  #handshakeFacts(socket: tls.TLSSocket): ConnectionInfo | undefined {
+    const raw = (socket as unknown as { _parent?: net.Socket | null })._parent;
+    return (raw ? this.#handshaking.get(raw) : undefined) ?? this.#handshaking.get(socket);
+  }
 
   readonly #releaseAnonymous = (): void => this.#admission.release(undefined);
 
@@ -224,7 +241,10 @@ export class Server implements AsyncDisposable {
   readonly #onSecure = (socket: tls.TLSSocket): void => {
     handshakeDone(socket);
     // Taken again now: the handshake's outcome is part of the facts.
-    this.#ready(socket, captureConnectionInfo(socket, this.#names));
+    const info = captureConnectionInfo(socket, this.#names);
+    // Behind a PROXY header, the client is still the header's: both facts are kept.
+    const proxy = this.#frontDoor && this.#handshakeFacts(socket)?.proxy;
+    this.#ready(socket, proxy ? proxiedConnectionInfo(info, proxy.header) : info);
   };
 
   #drop(socket: net.Socket, reason: DropReason, info: ConnectionInfo): void {

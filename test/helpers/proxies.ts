@@ -151,18 +151,23 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** HAProxy from `deploy/haproxy.cfg` in front of `serverPort`; `ports` has FRONT_V1_PORT, FRONT_V2_PORT. */
+/**
+ * HAProxy from `deploy/<configName>` (default `haproxy.cfg`) in front of
+ * `serverPort`; `ports` has the `portNames` (default FRONT_V1_PORT, FRONT_V2_PORT).
+ */
 export async function startHaproxy(
   binary: string,
   serverPort: number,
+  configName = "haproxy.cfg",
+  portNames: readonly string[] = ["FRONT_V1_PORT", "FRONT_V2_PORT"],
 ): Promise<RunningProxy & { stats(command: string): Promise<string> }> {
   const proxy = await launch({
-    portNames: ["FRONT_V1_PORT", "FRONT_V2_PORT"],
+    portNames,
     prepare: (dir, ports) => {
       const config = join(dir, "haproxy.cfg");
       writeFileSync(
         config,
-        fillTemplate("haproxy.cfg", {
+        fillTemplate(configName, {
           ...ports,
           SERVER_PORT: serverPort,
           STATS_SOCKET: join(dir, "stats.sock"),
