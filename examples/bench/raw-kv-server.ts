@@ -30,15 +30,24 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 
 const store = new KvStore();
+const FLUSH_BYTES = 64 * 1024;
 
 function serve(socket: net.Socket): void {
   socket.setNoDelay(true);
   const parser = new RespChunkParser();
   const replies: Buffer[] = [];
+  let gathered = 0;
   socket.on("data", (chunk: Buffer) => {
     const close = parser.feed(chunk, (args) => {
       const reply = store.execute(args);
       replies.push(reply.bytes);
+      gathered += reply.bytes.length;
+      // As kv-server: past 64 KiB gathered, write, so large values are not copied into one.
+      if (gathered >= FLUSH_BYTES) {
+        socket.write(Buffer.concat(replies, gathered));
+        replies.length = 0;
+        gathered = 0;
+      }
       return reply.close === true;
     });
     if (parser.error !== null) {
@@ -46,6 +55,7 @@ function serve(socket: net.Socket): void {
     }
     const out = replies.length === 1 ? (replies[0] as Buffer) : Buffer.concat(replies);
     replies.length = 0;
+    gathered = 0;
     if (close || parser.error !== null) {
       socket.removeAllListeners("data");
       socket.end(out);
