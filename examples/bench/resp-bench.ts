@@ -15,6 +15,7 @@
  */
 
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
@@ -129,26 +130,37 @@ function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** One redis-benchmark run: requests per second of SET and GET. */
-function benchmark(port: number, pipeline: number, n: number): Promise<Record<string, number>> {
+/** One redis-benchmark run of one test (`set` or `get`): its requests per second. */
+function benchmark(port: number, test: string, pipeline: number, n: number): Promise<number> {
   const args = ["-h", "127.0.0.1", "-p", String(port), "-q", "-c", String(clients)];
-  args.push("-n", String(n), "-t", "set,get", "-P", String(pipeline));
+  args.push("-n", String(n), "-t", test, "-P", String(pipeline));
   const [command, argv] = onCpu(1, "redis-benchmark", args);
   return new Promise((resolve, reject) => {
     execFile(command, argv, { timeout: runTimeout, maxBuffer: 64 << 20 }, (error, stdout) => {
       if (error !== null) return reject(new Error(`redis-benchmark ${args.join(" ")}: ${error}`));
-      const found: Record<string, number> = {};
-      // -q still redraws a progress line with \r; the last line of each test holds its result.
-      for (const match of stdout.matchAll(/(SET|GET): ([\d.]+) requests per second/g)) {
-        found[match[1] as string] = Number(match[2]);
-      }
-      if (found.SET === undefined || found.GET === undefined) {
+      // -q still redraws a progress line with \r; the test's result is on its last one.
+      const match = /(?:SET|GET): ([\d.]+) requests per second/.exec(stdout);
+      if (match === null)
         return reject(new Error(`redis-benchmark printed no result: ${stdout.slice(-200)}`));
-      }
-      resolve(found);
+      resolve(Number(match[1]));
     });
   });
 }
+
+/**
+ * CPU time (user + system, ms) the process has used so far, from /proc; NaN
+ * where there is none. A share of a busy CPU hides in req/s but not here.
+ */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"]).stdout?.toString().trim()) || 100;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -157,13 +169,12 @@ const median = (xs: number[]) => {
     ? (s[mid] as number)
     : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
-const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
 
 const COLUMNS = [
-  { label: "SET", test: "SET", pipeline: 1 },
-  { label: "GET", test: "GET", pipeline: 1 },
-  { label: "SET -P 16", test: "SET", pipeline: 16 },
-  { label: "GET -P 16", test: "GET", pipeline: 16 },
+  { label: "SET", test: "set", pipeline: 1 },
+  { label: "GET", test: "get", pipeline: 1 },
+  { label: "SET -P 16", test: "set", pipeline: 16 },
+  { label: "GET -P 16", test: "get", pipeline: 16 },
 ] as const;
 
 async function main(): Promise<void> {
@@ -181,53 +192,62 @@ async function main(): Promise<void> {
     `node ${process.version}, ${os.cpus().length} CPUs, pinned: ${pinned}, load ${load()}`,
   );
   // One short pipelined run each first, so no server is measured cold.
-  for (const target of targets)
-    await benchmark(target.port, 16, Math.min(requestsPipelined, 50_000));
+  for (const target of targets) {
+    for (const test of ["set", "get"]) await benchmark(target.port, test, 16, 50_000);
+  }
 
-  /** results[target][column] = one figure per round. */
-  const results = targets.map(() => COLUMNS.map(() => [] as number[]));
+  /** rps[target][column] and cpu[target][column] (µs of server CPU per request): one per round. */
+  const rps = targets.map(() => COLUMNS.map(() => [] as number[]));
+  const cpu = targets.map(() => COLUMNS.map(() => [] as number[]));
   let done = 0;
   for (let round = 0; round < rounds && Date.now() < deadline; round++) {
-    for (const pipeline of [1, 16]) {
+    for (const [c, column] of COLUMNS.entries()) {
+      const n = column.pipeline === 1 ? requests : requestsPipelined;
       // Rotate the order each round so no server always runs first or last.
       for (let k = 0; k < targets.length; k++) {
         const i = (k + round) % targets.length;
-        const target = targets[i] as Target;
-        const found = await benchmark(
-          target.port,
-          pipeline,
-          pipeline === 1 ? requests : requestsPipelined,
+        const pid = targets[i]?.child.pid;
+        const before = cpuMs(pid);
+        rps[i]?.[c]?.push(
+          await benchmark(targets[i]?.port as number, column.test, column.pipeline, n),
         );
-        COLUMNS.forEach((column, c) => {
-          if (column.pipeline === pipeline) results[i]?.[c]?.push(found[column.test] as number);
-        });
+        cpu[i]?.[c]?.push(((cpuMs(pid) - before) * 1000) / n);
       }
     }
     done++;
     console.log(`round ${done}/${rounds} done, load ${load()}`);
   }
 
-  console.log(`\nmedians of ${done} rounds, req/s (min–max), -c ${clients}`);
-  console.log(`| server | ${COLUMNS.map((c) => c.label).join(" | ")} |`);
-  console.log(`| --- |${COLUMNS.map(() => " --- |").join("")}`);
-  targets.forEach((target, i) => {
-    const cells = results[i]?.map(
-      (xs) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`,
-    );
-    console.log(`| ${target.name} | ${cells?.join(" | ")} |`);
-  });
-  // Ratios of medians, and the median of the per-round ratios (each from the same round).
-  const kv = results[0] as number[][];
-  const raw = results[1] as number[][];
-  const ratioCells = COLUMNS.map((_, c) => {
-    const a = kv[c] as number[];
-    const b = raw[c] as number[];
-    const paired = median(a.map((x, r) => x / (b[r] as number)));
-    return `${(median(a) / median(b)).toFixed(2)} (paired ${paired.toFixed(2)})`;
-  });
-  console.log(`| kv-server ÷ raw | ${ratioCells.join(" | ")} |`);
+  const table = (
+    title: string,
+    data: number[][][],
+    digits: number,
+    ratio: (kv: number, raw: number) => number,
+  ) => {
+    const show = (x: number) =>
+      x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+    console.log(`\n${title}, medians of ${done} rounds (min–max), -c ${clients}`);
+    console.log(`| server | ${COLUMNS.map((c) => c.label).join(" | ")} |`);
+    console.log(`| --- |${COLUMNS.map(() => " --- |").join("")}`);
+    targets.forEach((target, i) => {
+      const cells = data[i]?.map(
+        (xs) => `${show(median(xs))} (${show(Math.min(...xs))}–${show(Math.max(...xs))})`,
+      );
+      console.log(`| ${target.name} | ${cells?.join(" | ")} |`);
+    });
+    // The ratio of the medians, and the median of the ratios within each round.
+    const cells = COLUMNS.map((_, c) => {
+      const kv = data[0]?.[c] as number[];
+      const raw = data[1]?.[c] as number[];
+      const paired = median(kv.map((x, r) => ratio(x, raw[r] as number)));
+      return `${ratio(median(kv), median(raw)).toFixed(2)} (per round ${paired.toFixed(2)})`;
+    });
+    console.log(`| kv-server ÷ raw | ${cells.join(" | ")} |`);
+  };
+  table("req/s", rps, 0, (kv, raw) => kv / raw);
+  // Speed from CPU cost: raw's µs per request over kv-server's, so above 1 means kv-server is faster.
+  table("server CPU µs per request", cpu, 2, (kv, raw) => raw / kv);
 }
-
 try {
   await main();
 } finally {
