@@ -21,6 +21,8 @@ export class RespProtocolError extends Error {
 const CRLF = "\r\n";
 const STAR = 0x2a;
 const DOLLAR = 0x24;
+const MINUS = 0x2d;
+const ZERO = 0x30;
 
 /**
  * Reads commands one at a time, keeping its place inside a command whose
@@ -136,10 +138,20 @@ export class RespReader {
   }
 }
 
+/** `-?\d{1,10}` in `line[1, end)` as a number, at most `max`, read from the bytes (no string). */
 function parseCount(line: Buffer, end: number, max: number, what: string): number {
-  const text = line.toString("latin1", 1, end);
-  if (!/^-?\d{1,10}$/.test(text)) throw new RespProtocolError(`invalid ${what}`);
-  const value = Number(text);
+  let p = 1;
+  const negative = line[p] === MINUS;
+  if (negative) p++;
+  const digits = end - p;
+  if (digits < 1 || digits > 10) throw new RespProtocolError(`invalid ${what}`);
+  let value = 0;
+  for (; p < end; p++) {
+    const digit = (line[p] as number) - ZERO;
+    if (digit < 0 || digit > 9) throw new RespProtocolError(`invalid ${what}`);
+    value = value * 10 + digit;
+  }
+  if (negative) value = -value;
   if (value > max) throw new RespProtocolError(`invalid ${what}`);
   return value;
 }
