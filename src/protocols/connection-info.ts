@@ -215,6 +215,47 @@ export function peerKey(info: ConnectionInfo): string | undefined {
   return typeof info.peername === "object" ? info.peername.address : undefined;
 }
 
+/**
+ * @internal `info` after a STARTTLS upgrade on `secure`: the same addresses,
+ * with the TLS state the handshake ended with.
+ */
+export function withTlsOf(info: ConnectionInfo, secure: object): ConnectionInfo {
+  const { tls: tlsInfo } = captureConnectionInfo(secure);
+  // Named one by one: a socket's snapshot keeps its addresses behind getters.
+  const { peername, sockname } = info;
+  return Object.freeze({ peername, sockname, tls: tlsInfo });
+}
+
+/**
+ * @internal What `Transport.getExtraInfo(name, fallback)` answers, from `info`
+ * and the transport's current `stream`.
+ */
+export function extraInfoOf(
+  info: ConnectionInfo,
+  stream: TransportStream,
+  name: string,
+  fallback: unknown,
+): unknown {
+  switch (name) {
+    case "peername":
+      return info.peername ?? fallback;
+    case "sockname":
+      return info.sockname ?? fallback;
+    case "socket":
+      return stream;
+    case "peercert":
+      return info.tls?.peerCertificate ?? fallback;
+    case "cipher":
+      return info.tls?.cipher ?? fallback;
+    case "protocol":
+      return info.tls?.protocol ?? fallback;
+    case "proxy":
+      return info.proxy ?? fallback;
+    default:
+      return fallback;
+  }
+}
+
 /** What `Transport.getExtraInfo` answers for each of asyncio's names. */
 export interface ExtraInfo {
   /** The remote end: see {@link ConnectionInfo}. */

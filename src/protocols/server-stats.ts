@@ -149,3 +149,24 @@ export function closeCauseOf(error: Error): CloseCause {
   if (cause === "timeout") return "lineTimeout";
   return cause ?? "aborted";
 }
+
+// How strongly a cause holds: a stronger one replaces a weaker one, an equal one stays.
+const CAUSE_RANK: Readonly<Record<CloseCause, number>> = {
+  closed: 0,
+  eof: 1,
+  shutdown: 1,
+  aborted: 2,
+  idle: 3,
+  lineTimeout: 3,
+  reset: 3,
+  error: 3,
+};
+
+/**
+ * @internal The cause a connection closing for `current` so far closes for
+ * once `next` happens too: the stronger of the two, `current` when they are
+ * as strong (the first hard cause wins).
+ */
+export function strongerCause(current: CloseCause, next: CloseCause): CloseCause {
+  return CAUSE_RANK[next] > CAUSE_RANK[current] ? next : current;
+}

@@ -1,0 +1,301 @@
+/**
+ * The stream side of a `Transport`: the listeners it puts on its stream, what
+ * each event does to the connection's state and protocol, why it closes, and
+ * its idle timeout. `Transport` adds the protocol's side (writes, close,
+ * reading, STARTTLS, the connection's facts) on top.
+ *
+ * @module
+ */
+
+import type tls from "node:tls";
+import { normalizeSocketError, TlsHandshakeError } from "../errors.js";
+import { type Clock, systemClock } from "./clock.js";
+import { type ConnectionInfo, withTlsOf } from "./connection-info.js";
+import { idleProgress, idleTimeoutError } from "./idle-timeout.js";
+import type { Protocol } from "./protocol.js";
+import { type CloseCause, closeCauseOf, strongerCause } from "./server-stats.js";
+import { markReported } from "./start-tls.js";
+import {
+  kExpire,
+  kProgress,
+  kSeen,
+  kSeenAt,
+  type Sweeper,
+  SweeperPool,
+  type Watched,
+} from "./sweeper.js";
+import type { TlsUpgrade } from "./tls-upgrade.js";
+import type { ByteCounters, TransportOptions } from "./transport-options.js";
+import type { TransportStream } from "./transport-stream.js";
+import type { Transport } from "./transport.js";
+import { resolveWriteBufferLimits } from "./write-buffer-limits.js";
+
+/**
+ * @internal Tells a transport of an error reported for it (by a handler
+ * layered on it), so that its close is counted under that error's cause.
+ */
+export const kNoteError: unique symbol = Symbol("asyncnet.noteError");
+
+// The counters of a transport nobody counts for: adding to them is cheaper than a branch.
+const UNCOUNTED: ByteCounters = { bytesReceived: 0, bytesSent: 0 };
+const kTransport: unique symbol = Symbol("asyncnet.transport");
+type TransportSocket = TransportStream & { [kTransport]: TransportCore };
+
+/**
+ * @internal The state of a transport and the stream's side of it. Its
+ * members are the {@link Transport}'s own: nothing else uses them.
+ */
+export abstract class TransportCore implements Watched {
+  /** @internal */
+  protected socket_: TransportStream;
+  /** @internal */
+  protected readonly protocol_: Protocol;
+  /** @internal */
+  protected info_: ConnectionInfo;
+  /** @internal */
+  protected secure_: boolean;
+  /** @internal A STARTTLS upgrade in progress. */
+  protected upgrade_: TlsUpgrade | undefined;
+  /** @internal The writes made during an upgrade before its TLS socket exists. */
+  protected heldWrites_: (Uint8Array | string)[] | undefined;
+  /** @internal The options as given: a server passes one object for all its connections. */
+  protected readonly options_: TransportOptions;
+  /** @internal */
+  protected high_: number;
+  /** @internal */
+  protected low_: number;
+  /** @internal */
+  protected closing_ = false;
+  /** @internal */
+  protected eofWritten_ = false;
+  /** @internal */
+  protected lost_ = false;
+  /** @internal */
+  protected reading_ = true;
+  /** @internal */
+  protected writingPaused_ = false;
+  /** @internal */
+  protected error_: Error | undefined;
+  /** @internal */
+  protected afterWrite_: (() => void) | undefined;
+  /** @internal Why it is closing, so far; "closed" when nothing else happened. */
+  protected cause_: CloseCause = "closed";
+  /** @internal */
+  protected readonly counters_: ByteCounters;
+  // The idle timeout: reads and writes bump the counter, the sweeper compares it
+  // (plus the bytes the kernel took) from one tick to the next.
+  #idleSweeper: Sweeper<TransportCore> | undefined;
+  /** @internal */
+  protected activity_ = 0;
+  /** @internal The idle sweeper's bookkeeping. */
+  [kSeen] = 0;
+  /** @internal The idle sweeper's bookkeeping. */
+  [kSeenAt] = 0;
+
+  // One timer per idleTimeout for every transport, not a Node timer per socket
+  // refreshed on every read and write (which showed in the echo profiles).
+  static readonly #idleSweepers = new SweeperPool<TransportCore>();
+
+  /** @internal Takes over `socket`; the subclass then calls `connectionMade`. */
+  protected constructor(
+    socket: TransportStream,
+    protocol: Protocol,
+    options: TransportOptions,
+    info: ConnectionInfo,
+  ) {
+    this.socket_ = socket;
+    this.protocol_ = protocol;
+    this.info_ = info;
+    this.secure_ = socket.encrypted === true;
+    this.options_ = options;
+    this.counters_ = options.counters ?? UNCOUNTED;
+    ({ high: this.high_, low: this.low_ } = resolveWriteBufferLimits(options.writeBufferLimits));
+    this.#listen(socket);
+    if (options.idleTimeout !== undefined && options.idleTimeout > 0 && !socket.destroyed) {
+      this.#idleSweeper = TransportCore.#idleSweepers.get(
+        Math.ceil(options.idleTimeout),
+        options.clock ?? systemClock,
+      );
+      this.#idleSweeper.add(this);
+    }
+  }
+
+  /** Closes after flushing (see {@link Transport.close}). */
+  abstract close(): void;
+  /** Closes at once (see {@link Transport.abort}). */
+  abstract abort(error?: Error): void;
+  /** Buffers `data` for sending (see {@link Transport.write}). */
+  abstract write(data: Uint8Array | string): void;
+
+  /** The clock of this connection's timers (the `clock` option, or {@link systemClock}). */
+  get clock(): Clock {
+    return this.options_.clock ?? systemClock;
+  }
+
+  // Shared listeners that find this transport on the socket: per-connection
+  // closures were a fifth of an idle connection's heap.
+  #listen(stream: TransportStream): void {
+    (stream as TransportSocket)[kTransport] = this;
+    stream.on("data", TransportCore.#onData);
+    stream.on("end", TransportCore.#onEnd);
+    stream.on("error", TransportCore.#onError);
+    stream.on("close", TransportCore.#onClose);
+  }
+
+  /** @internal Moves the transport from the plain socket onto the TLS socket that wraps it. */
+  protected swap_(secure: tls.TLSSocket): void {
+    (this.socket_ as unknown as tls.TLSSocket)
+      .off("data", TransportCore.#onData)
+      .off("end", TransportCore.#onEnd)
+      .off("error", TransportCore.#onError)
+      .off("close", TransportCore.#onClose);
+    this.#listen(secure);
+    this.socket_ = secure;
+    if (!this.reading_) secure.pause();
+    const held = this.heldWrites_;
+    this.heldWrites_ = undefined;
+    if (held !== undefined) for (const chunk of held) this.write(chunk);
+  }
+
+  /** @internal The upgrade ended: secure now, or failed with `error` (reported, then aborted). */
+  protected upgraded_(error: Error | undefined, secure: tls.TLSSocket | undefined): void {
+    this.upgrade_ = undefined;
+    this.heldWrites_ = undefined;
+    if (error === undefined && secure !== undefined) {
+      this.secure_ = true;
+      this.info_ = withTlsOf(this.info_, secure);
+      return;
+    }
+    const failure = error ?? new TlsHandshakeError("Cannot complete TLS handshake");
+    this.error_ = failure;
+    if (failure instanceof TlsHandshakeError) {
+      markReported(failure);
+      try {
+        this.options_.onProtocolError?.(failure, this as unknown as Transport);
+      } catch {
+        // A throwing reporter must not keep this connection open.
+      }
+    }
+    this.abort(failure);
+  }
+
+  static #onData(this: TransportSocket, data: Buffer): void {
+    const transport = this[kTransport];
+    transport.counters_.bytesReceived += data.length;
+    if (transport.closing_) return;
+    const upgrade = transport.upgrade_;
+    if (upgrade !== undefined && !upgrade.wrapped) {
+      upgrade.hold(data);
+      return;
+    }
+    if (!transport.writingPaused_) transport.activity_++;
+    try {
+      transport.protocol_.dataReceived(data);
+    } catch (error) {
+      transport.protocolFailed_(error);
+    }
+  }
+
+  static #onEnd(this: TransportSocket): void {
+    const transport = this[kTransport];
+    if (transport.closing_) return;
+    if (transport.upgrade_ !== undefined) {
+      transport.upgrade_.fail();
+      return;
+    }
+    transport.setCause_("eof");
+    let keepOpen: unknown;
+    try {
+      keepOpen = transport.protocol_.eofReceived?.();
+    } catch (error) {
+      transport.protocolFailed_(error);
+      return;
+    }
+    if (keepOpen !== true) transport.close();
+  }
+
+  static #onError(this: TransportSocket, error: Error): void {
+    const transport = this[kTransport];
+    transport.upgrade_?.fail(error);
+    const normalized = normalizeSocketError(error, transport.info_.peername);
+    transport.error_ ??= normalized;
+    if (!transport.lost_) transport.setCause_(closeCauseOf(normalized));
+  }
+
+  static #onClose(this: TransportSocket): void {
+    const transport = this[kTransport];
+    if (transport.lost_) return;
+    transport.upgrade_?.fail();
+    transport.lost_ = true;
+    transport.closing_ = true;
+    transport.writingPaused_ = false;
+    transport.#idleSweeper?.delete(transport);
+    const self = transport as unknown as Transport;
+    try {
+      transport.protocol_.connectionLost(transport.error_);
+    } catch (error) {
+      transport.options_.onProtocolError?.(toError(error), self);
+    }
+    transport.options_.onLost?.(self, transport.cause_, transport.error_);
+  }
+
+  /** @internal See {@link kNoteError}: a timeout, a reset or a failure reported for this connection. */
+  [kNoteError](error: Error): void {
+    if (this.lost_) return;
+    const cause = closeCauseOf(error);
+    if (cause !== "aborted") this.setCause_(cause);
+  }
+
+  /** @internal */
+  protected setCause_(cause: CloseCause): void {
+    this.cause_ = strongerCause(this.cause_, cause);
+  }
+
+  /**
+   * @internal The idle sweeper's progress marker: reads and writes counted,
+   * plus the bytes the kernel took from pending writes.
+   */
+  [kProgress](): number {
+    return idleProgress(this.socket_, this.activity_);
+  }
+
+  /** @internal The idle timeout. */
+  [kExpire](): void {
+    this.setCause_("idle");
+    // A closing transport too: a peer that reads nothing must not hold it open.
+    this.abort(idleTimeoutError(this.socket_, this.info_.peername));
+  }
+
+  /** @internal A write went out: resumes writing once the buffer is down to `low`. */
+  protected checkResume_(): void {
+    // A destroyed socket empties its buffer by dropping it: that is no reason to resume.
+    if (this.socket_.destroyed) return;
+    // A write went out: the peer is reading.
+    this.activity_++;
+    if (this.writingPaused_ && !this.lost_ && this.socket_.writableLength <= this.low_) {
+      this.writingPaused_ = false;
+      this.call_("resumeWriting");
+    }
+  }
+
+  /** @internal Calls one of the protocol's optional callbacks; a throw aborts. */
+  protected call_(method: "pauseWriting" | "resumeWriting" | "shutdownRequested"): void {
+    try {
+      this.protocol_[method]?.();
+    } catch (error) {
+      this.protocolFailed_(error);
+    }
+  }
+
+  /** @internal A protocol callback threw: reported, then the connection is aborted. */
+  protected protocolFailed_(error: unknown): void {
+    const err = toError(error);
+    this.setCause_("error");
+    this.options_.onProtocolError?.(err, this as unknown as Transport);
+    this.abort(err);
+  }
+}
+
+function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
