@@ -88,7 +88,9 @@ export interface ServerStats {
 
 /**
  * @internal The live counters a server and its transports bump: one object
- * per server, shared by its transports (bytes) through their options.
+ * per server, shared by its transports through their options (bytes: a
+ * socket's own counts once it closed, each chunk and write of a stream that
+ * does not count itself).
  */
 export class StatCounters {
   accepted = 0;
@@ -108,8 +110,15 @@ export class StatCounters {
     aborted: 0,
   };
 
-  /** A snapshot, with the two gauges the server knows. */
-  snapshot(connectionsOpen: number, connectionsWaiting: number): ServerStats {
+  /** A snapshot, with the two gauges the server knows and the bytes of its open connections (`live`). */
+  snapshot(
+    connectionsOpen: number,
+    connectionsWaiting: number,
+    live: { readonly bytesReceived: number; readonly bytesSent: number } = {
+      bytesReceived: 0,
+      bytesSent: 0,
+    },
+  ): ServerStats {
     return {
       connectionsOpen,
       connectionsWaiting,
@@ -117,8 +126,8 @@ export class StatCounters {
       refused: { ...this.refused },
       served: this.served,
       closed: { ...this.closed },
-      bytesReceived: this.bytesReceived,
-      bytesSent: this.bytesSent,
+      bytesReceived: this.bytesReceived + live.bytesReceived,
+      bytesSent: this.bytesSent + live.bytesSent,
       handlerErrors: this.handlerErrors,
     };
   }

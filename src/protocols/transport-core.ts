@@ -36,8 +36,22 @@ import { resolveWriteBufferLimits } from "./write-buffer-limits.js";
  */
 export const kNoteError: unique symbol = Symbol("asyncnet.noteError");
 
-// The counters of a transport nobody counts for: adding to them is cheaper than a branch.
-const UNCOUNTED: ByteCounters = { bytesReceived: 0, bytesSent: 0 };
+/**
+ * @internal Adds the bytes of a live transport, not yet in its `counters`,
+ * to `into` (a server's `stats()` does, for each open connection).
+ */
+export const kCountBytes: unique symbol = Symbol("asyncnet.countBytes");
+
+/** A stream that counts its own bytes, as Node's sockets do (TLS: the plaintext). */
+interface CountingStream {
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+}
+
+function countsItself(stream: TransportStream): boolean {
+  const counting = stream as unknown as Partial<CountingStream>;
+  return typeof counting.bytesRead === "number" && typeof counting.bytesWritten === "number";
+}
 const kTransport: unique symbol = Symbol("asyncnet.transport");
 type TransportSocket = TransportStream & { [kTransport]: TransportCore };
 
@@ -80,8 +94,13 @@ export abstract class TransportCore implements Watched {
   protected afterWrite_: (() => void) | undefined;
   /** @internal Why it is closing, so far; "closed" when nothing else happened. */
   protected cause_: CloseCause = "closed";
-  /** @internal */
-  protected readonly counters_: ByteCounters;
+  /**
+   * @internal Where each chunk read and each write is counted, for a stream
+   * that does not count its bytes itself; `undefined` for a socket, whose
+   * `bytesRead` / `bytesWritten` are added to the `counters` option when it
+   * closes (so a write costs no `Buffer.byteLength`).
+   */
+  protected counters_: ByteCounters | undefined;
   // The idle timeout: reads and writes bump the counter, the sweeper compares it
   // (plus the bytes the kernel took) from one tick to the next.
   #idleSweeper: Sweeper<TransportCore> | undefined;
@@ -108,7 +127,7 @@ export abstract class TransportCore implements Watched {
     this.info_ = info;
     this.secure_ = socket.encrypted === true;
     this.options_ = options;
-    this.counters_ = options.counters ?? UNCOUNTED;
+    this.counters_ = countsItself(socket) ? undefined : options.counters;
     ({ high: this.high_, low: this.low_ } = resolveWriteBufferLimits(options.writeBufferLimits));
     this.#listen(socket);
     if (options.idleTimeout !== undefined && options.idleTimeout > 0 && !socket.destroyed) {
@@ -144,6 +163,8 @@ export abstract class TransportCore implements Watched {
 
   /** @internal Moves the transport from the plain socket onto the TLS socket that wraps it. */
   protected swap_(secure: tls.TLSSocket): void {
+    // The plain socket's bytes so far are the connection's plaintext; the TLS socket counts the rest.
+    this.#banked();
     (this.socket_ as unknown as tls.TLSSocket)
       .off("data", TransportCore.#onData)
       .off("end", TransportCore.#onEnd)
@@ -181,7 +202,8 @@ export abstract class TransportCore implements Watched {
 
   static #onData(this: TransportSocket, data: Buffer): void {
     const transport = this[kTransport];
-    transport.counters_.bytesReceived += data.length;
+    const counters = transport.counters_;
+    if (counters !== undefined) counters.bytesReceived += data.length;
     if (transport.closing_) return;
     const upgrade = transport.upgrade_;
     if (upgrade !== undefined && !upgrade.wrapped) {
@@ -230,6 +252,7 @@ export abstract class TransportCore implements Watched {
     transport.closing_ = true;
     transport.writingPaused_ = false;
     transport.#idleSweeper?.delete(transport);
+    transport.#banked();
     const self = transport as unknown as Transport;
     try {
       transport.protocol_.connectionLost(transport.error_);
@@ -237,6 +260,20 @@ export abstract class TransportCore implements Watched {
       transport.options_.onProtocolError?.(toError(error), self);
     }
     transport.options_.onLost?.(self, transport.cause_, transport.error_);
+  }
+
+  /** Adds the bytes the stream counted to the `counters` option, once it is done with it. */
+  #banked(): void {
+    const total = this.options_.counters;
+    if (total !== undefined && this.counters_ === undefined) this[kCountBytes](total);
+  }
+
+  /** @internal See {@link kCountBytes}. */
+  [kCountBytes](into: ByteCounters): void {
+    if (this.counters_ !== undefined) return;
+    const stream = this.socket_ as unknown as CountingStream;
+    into.bytesReceived += stream.bytesRead;
+    into.bytesSent += stream.bytesWritten;
   }
 
   /** @internal See {@link kNoteError}: a timeout, a reset or a failure reported for this connection. */

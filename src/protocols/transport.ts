@@ -21,7 +21,7 @@ export { resolveWriteBufferLimits, type WriteBufferLimits } from "./write-buffer
 export type { ExtraInfo, ExtraInfoValue } from "./connection-info.js";
 export { LINGER_MS, validateCloseTimeout } from "./close-linger.js";
 export { wasReported } from "./start-tls.js";
-export { kNoteError } from "./transport-core.js";
+export { kCountBytes, kNoteError } from "./transport-core.js";
 export type { ByteCounters, CloseOptions, TransportOptions } from "./transport-options.js";
 
 const EMPTY = Buffer.alloc(0);
@@ -82,7 +82,10 @@ export class Transport extends TransportCore {
       (this.heldWrites_ ??= []).push(data);
       return;
     }
-    this.counters_.bytesSent += typeof data === "string" ? Buffer.byteLength(data) : data.length;
+    const counters = this.counters_;
+    if (counters !== undefined) {
+      counters.bytesSent += typeof data === "string" ? Buffer.byteLength(data) : data.length;
+    }
     // Adding to a buffer the peer is not emptying is no sign of life (see idleTimeout).
     if (!this.writingPaused_) this.activity_++;
     const socket = this.socket_;
