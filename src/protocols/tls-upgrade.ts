@@ -37,6 +37,8 @@ export class TlsUpgrade {
   readonly #options: StartTlsOptions;
   readonly #host: UpgradeHost;
   readonly #held: Buffer[] = [];
+  // The transport's writes made before the TLS socket exists: they go out over TLS.
+  #writes: (Uint8Array | string)[] | undefined;
   #resolve!: () => void;
   #reject!: (error: Error) => void;
   #secure: tls.TLSSocket | undefined;
@@ -92,6 +94,18 @@ export class TlsUpgrade {
     // bypass TLS afterwards.
     if (socket.writableLength === 0) this.#wrap();
     else socket.write(EMPTY, () => this.#wrap());
+  }
+
+  /** Keeps a write of the transport's, made before the socket was wrapped, for {@link TlsUpgrade.takeWrites}. */
+  holdWrite(data: Uint8Array | string): void {
+    (this.#writes ??= []).push(data);
+  }
+
+  /** The writes {@link TlsUpgrade.holdWrite} kept, in order, handed over once (when the TLS socket takes over). */
+  takeWrites(): (Uint8Array | string)[] | undefined {
+    const writes = this.#writes;
+    this.#writes = undefined;
+    return writes;
   }
 
   /** Whether the socket was wrapped (the transport's stream is the TLS socket). */

@@ -13,7 +13,7 @@ import { type Clock, systemClock } from "./clock.js";
 import { type ConnectionInfo, withTlsOf } from "./connection-info.js";
 import { idleProgress, idleTimeoutError } from "./idle-timeout.js";
 import type { Protocol } from "./protocol.js";
-import { type CloseCause, closeCauseOf, strongerCause } from "./server-stats.js";
+import { CLOSE_CAUSES, type CloseCause, closeCauseOf, strongerCause } from "./server-stats.js";
 import { markReported } from "./start-tls.js";
 import {
   kExpire,
@@ -28,7 +28,7 @@ import type { TlsUpgrade } from "./tls-upgrade.js";
 import type { ByteCounters, TransportOptions } from "./transport-options.js";
 import type { TransportStream } from "./transport-stream.js";
 import type { Transport } from "./transport.js";
-import { resolveWriteBufferLimits } from "./write-buffer-limits.js";
+import { marksOf, type WriteMarks } from "./write-buffer-limits.js";
 
 /**
  * @internal Tells a transport of an error reported for it (by a handler
@@ -48,6 +48,19 @@ interface CountingStream {
   readonly bytesWritten: number;
 }
 
+// The bits of a transport's state.
+const SECURE = 1;
+const CLOSING = 2;
+const EOF_WRITTEN = 4;
+const LOST = 8;
+const READING = 16;
+const WRITING_PAUSED = 32;
+const COUNTS_CHUNKS = 64;
+// The close cause, as its index in CLOSE_CAUSES; "closed" until something else happens.
+const CAUSE_SHIFT = 8;
+const CAUSE_MASK = 0xf << CAUSE_SHIFT;
+const CLOSED = CLOSE_CAUSES.indexOf("closed") << CAUSE_SHIFT;
+
 function countsItself(stream: TransportStream): boolean {
   const counting = stream as unknown as Partial<CountingStream>;
   return typeof counting.bytesRead === "number" && typeof counting.bytesWritten === "number";
@@ -66,41 +79,19 @@ export abstract class TransportCore implements Watched {
   protected readonly protocol_: Protocol;
   /** @internal */
   protected info_: ConnectionInfo;
-  /** @internal */
-  protected secure_: boolean;
-  /** @internal A STARTTLS upgrade in progress. */
+  /** @internal A STARTTLS upgrade in progress (it holds the writes made before its TLS socket exists). */
   protected upgrade_: TlsUpgrade | undefined;
-  /** @internal The writes made during an upgrade before its TLS socket exists. */
-  protected heldWrites_: (Uint8Array | string)[] | undefined;
   /** @internal The options as given: a server passes one object for all its connections. */
   protected readonly options_: TransportOptions;
-  /** @internal */
-  protected high_: number;
-  /** @internal */
-  protected low_: number;
-  /** @internal */
-  protected closing_ = false;
-  /** @internal */
-  protected eofWritten_ = false;
-  /** @internal */
-  protected lost_ = false;
-  /** @internal */
-  protected reading_ = true;
-  /** @internal */
-  protected writingPaused_ = false;
+  /** @internal The write buffer marks: shared by the transports made with the same `writeBufferLimits`. */
+  protected limits_: WriteMarks;
+  // The booleans of the state and the close cause, in one small integer: six
+  // fields of their own were 48 bytes of every idle connection.
+  #flags: number;
   /** @internal */
   protected error_: Error | undefined;
   /** @internal */
   protected afterWrite_: (() => void) | undefined;
-  /** @internal Why it is closing, so far; "closed" when nothing else happened. */
-  protected cause_: CloseCause = "closed";
-  /**
-   * @internal Where each chunk read and each write is counted, for a stream
-   * that does not count its bytes itself; `undefined` for a socket, whose
-   * `bytesRead` / `bytesWritten` are added to the `counters` option when it
-   * closes (so a write costs no `Buffer.byteLength`).
-   */
-  protected counters_: ByteCounters | undefined;
   // The idle timeout: reads and writes bump the counter, the sweeper compares it
   // (plus the bytes the kernel took) from one tick to the next.
   #idleSweeper: Sweeper<TransportCore> | undefined;
@@ -125,10 +116,13 @@ export abstract class TransportCore implements Watched {
     this.socket_ = socket;
     this.protocol_ = protocol;
     this.info_ = info;
-    this.secure_ = socket.encrypted === true;
     this.options_ = options;
-    this.counters_ = countsItself(socket) ? undefined : options.counters;
-    ({ high: this.high_, low: this.low_ } = resolveWriteBufferLimits(options.writeBufferLimits));
+    this.limits_ = marksOf(options.writeBufferLimits);
+    this.#flags =
+      READING |
+      CLOSED |
+      (socket.encrypted === true ? SECURE : 0) |
+      (countsItself(socket) ? 0 : COUNTS_CHUNKS);
     this.#listen(socket);
     if (options.idleTimeout !== undefined && options.idleTimeout > 0 && !socket.destroyed) {
       this.#idleSweeper = TransportCore.#idleSweepers.get(
@@ -145,6 +139,72 @@ export abstract class TransportCore implements Watched {
   abstract abort(error?: Error): void;
   /** Buffers `data` for sending (see {@link Transport.write}). */
   abstract write(data: Uint8Array | string): void;
+
+  /** @internal A TLS connection (from the start, or since a STARTTLS). */
+  protected get secure_(): boolean {
+    return (this.#flags & SECURE) !== 0;
+  }
+  protected set secure_(on: boolean) {
+    this.#flags = on ? this.#flags | SECURE : this.#flags & ~SECURE;
+  }
+
+  /** @internal `close()` or `abort()` was called, or the connection was lost. */
+  protected get closing_(): boolean {
+    return (this.#flags & CLOSING) !== 0;
+  }
+  protected set closing_(on: boolean) {
+    this.#flags = on ? this.#flags | CLOSING : this.#flags & ~CLOSING;
+  }
+
+  /** @internal `writeEof()` was called. */
+  protected get eofWritten_(): boolean {
+    return (this.#flags & EOF_WRITTEN) !== 0;
+  }
+  protected set eofWritten_(on: boolean) {
+    this.#flags = on ? this.#flags | EOF_WRITTEN : this.#flags & ~EOF_WRITTEN;
+  }
+
+  /** @internal The stream closed. */
+  protected get lost_(): boolean {
+    return (this.#flags & LOST) !== 0;
+  }
+  protected set lost_(on: boolean) {
+    this.#flags = on ? this.#flags | LOST : this.#flags & ~LOST;
+  }
+
+  /** @internal Reading was not paused by the protocol. */
+  protected get reading_(): boolean {
+    return (this.#flags & READING) !== 0;
+  }
+  protected set reading_(on: boolean) {
+    this.#flags = on ? this.#flags | READING : this.#flags & ~READING;
+  }
+
+  /** @internal The write buffer is above its high mark (the protocol was told to pause). */
+  protected get writingPaused_(): boolean {
+    return (this.#flags & WRITING_PAUSED) !== 0;
+  }
+  protected set writingPaused_(on: boolean) {
+    this.#flags = on ? this.#flags | WRITING_PAUSED : this.#flags & ~WRITING_PAUSED;
+  }
+
+  /** @internal Why it is closing, so far; "closed" when nothing else happened. */
+  protected get cause_(): CloseCause {
+    return CLOSE_CAUSES[(this.#flags & CAUSE_MASK) >> CAUSE_SHIFT] as CloseCause;
+  }
+  protected set cause_(cause: CloseCause) {
+    this.#flags = (this.#flags & ~CAUSE_MASK) | (CLOSE_CAUSES.indexOf(cause) << CAUSE_SHIFT);
+  }
+
+  /**
+   * @internal Where each chunk read and each write is counted, for a stream
+   * that does not count its bytes itself; `undefined` for a socket, whose
+   * `bytesRead` / `bytesWritten` are added to the `counters` option when it
+   * closes (so a write costs no `Buffer.byteLength`).
+   */
+  protected get counters_(): ByteCounters | undefined {
+    return (this.#flags & COUNTS_CHUNKS) === 0 ? undefined : this.options_.counters;
+  }
 
   /** The clock of this connection's timers (the `clock` option, or {@link systemClock}). */
   get clock(): Clock {
@@ -173,15 +233,13 @@ export abstract class TransportCore implements Watched {
     this.#listen(secure);
     this.socket_ = secure;
     if (!this.reading_) secure.pause();
-    const held = this.heldWrites_;
-    this.heldWrites_ = undefined;
+    const held = this.upgrade_?.takeWrites();
     if (held !== undefined) for (const chunk of held) this.write(chunk);
   }
 
   /** @internal The upgrade ended: secure now, or failed with `error` (reported, then aborted). */
   protected upgraded_(error: Error | undefined, secure: tls.TLSSocket | undefined): void {
     this.upgrade_ = undefined;
-    this.heldWrites_ = undefined;
     if (error === undefined && secure !== undefined) {
       this.secure_ = true;
       this.info_ = withTlsOf(this.info_, secure);
@@ -265,12 +323,12 @@ export abstract class TransportCore implements Watched {
   /** Adds the bytes the stream counted to the `counters` option, once it is done with it. */
   #banked(): void {
     const total = this.options_.counters;
-    if (total !== undefined && this.counters_ === undefined) this[kCountBytes](total);
+    if (total !== undefined) this[kCountBytes](total);
   }
 
   /** @internal See {@link kCountBytes}. */
   [kCountBytes](into: ByteCounters): void {
-    if (this.counters_ !== undefined) return;
+    if ((this.#flags & COUNTS_CHUNKS) !== 0) return;
     const stream = this.socket_ as unknown as CountingStream;
     into.bytesReceived += stream.bytesRead;
     into.bytesSent += stream.bytesWritten;
@@ -309,7 +367,7 @@ export abstract class TransportCore implements Watched {
     if (this.socket_.destroyed) return;
     // A write went out: the peer is reading.
     this.activity_++;
-    if (this.writingPaused_ && !this.lost_ && this.socket_.writableLength <= this.low_) {
+    if (this.writingPaused_ && !this.lost_ && this.socket_.writableLength <= this.limits_.low) {
       this.writingPaused_ = false;
       this.call_("resumeWriting");
     }

@@ -79,7 +79,7 @@ export class Transport extends TransportCore {
     if (data.length === 0 || this.socket_.destroyed) return;
     if (this.upgrade_ !== undefined && !this.upgrade_.wrapped) {
       // Plaintext now would reach the peer after its ClientHello: it goes out over TLS.
-      (this.heldWrites_ ??= []).push(data);
+      this.upgrade_.holdWrite(data);
       return;
     }
     const counters = this.counters_;
@@ -91,12 +91,12 @@ export class Transport extends TransportCore {
     const socket = this.socket_;
     // Completion matters only to resume writing, so only a write that may leave more
     // than `low` bytes buffered (or one made while paused) asks to be told.
-    if (this.writingPaused_ || socket.writableLength + data.length > this.low_) {
+    if (this.writingPaused_ || socket.writableLength + data.length > this.limits_.low) {
       socket.write(data, (this.afterWrite_ ??= () => this.checkResume_()));
     } else {
       socket.write(data);
     }
-    if (!this.writingPaused_ && this.socket_.writableLength > this.high_) {
+    if (!this.writingPaused_ && this.socket_.writableLength > this.limits_.high) {
       this.writingPaused_ = true;
       this.call_("pauseWriting");
     }
@@ -287,8 +287,8 @@ export class Transport extends TransportCore {
 
   /** Sets the write buffer marks and re-checks them at once. */
   setWriteBufferLimits(limits: WriteBufferLimits = {}): void {
-    ({ high: this.high_, low: this.low_ } = resolveWriteBufferLimits(limits));
-    if (!this.writingPaused_ && this.getWriteBufferSize() > this.high_) {
+    this.limits_ = Object.freeze(resolveWriteBufferLimits(limits));
+    if (!this.writingPaused_ && this.getWriteBufferSize() > this.limits_.high) {
       this.writingPaused_ = true;
       // The buffered writes may not report completion (see write): queue an empty
       // one that does, so the resume check runs once they are out.
@@ -306,7 +306,8 @@ export class Transport extends TransportCore {
     /** At or below this many, after a pause, `resumeWriting()` is called. */
     low: number;
   } {
-    return { high: this.high_, low: this.low_ };
+    const { high, low } = this.limits_;
+    return { high, low };
   }
 
   /** Bytes written but not yet handed to the kernel. */
