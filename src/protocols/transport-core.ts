@@ -144,6 +144,7 @@ export abstract class TransportCore implements Watched {
   protected get secure_(): boolean {
     return (this.#flags & SECURE) !== 0;
   }
+  /** @internal */
   protected set secure_(on: boolean) {
     this.#flags = on ? this.#flags | SECURE : this.#flags & ~SECURE;
   }
@@ -152,6 +153,7 @@ export abstract class TransportCore implements Watched {
   protected get closing_(): boolean {
     return (this.#flags & CLOSING) !== 0;
   }
+  /** @internal */
   protected set closing_(on: boolean) {
     this.#flags = on ? this.#flags | CLOSING : this.#flags & ~CLOSING;
   }
@@ -160,6 +162,7 @@ export abstract class TransportCore implements Watched {
   protected get eofWritten_(): boolean {
     return (this.#flags & EOF_WRITTEN) !== 0;
   }
+  /** @internal */
   protected set eofWritten_(on: boolean) {
     this.#flags = on ? this.#flags | EOF_WRITTEN : this.#flags & ~EOF_WRITTEN;
   }
@@ -168,6 +171,7 @@ export abstract class TransportCore implements Watched {
   protected get lost_(): boolean {
     return (this.#flags & LOST) !== 0;
   }
+  /** @internal */
   protected set lost_(on: boolean) {
     this.#flags = on ? this.#flags | LOST : this.#flags & ~LOST;
   }
@@ -176,6 +180,7 @@ export abstract class TransportCore implements Watched {
   protected get reading_(): boolean {
     return (this.#flags & READING) !== 0;
   }
+  /** @internal */
   protected set reading_(on: boolean) {
     this.#flags = on ? this.#flags | READING : this.#flags & ~READING;
   }
@@ -184,6 +189,7 @@ export abstract class TransportCore implements Watched {
   protected get writingPaused_(): boolean {
     return (this.#flags & WRITING_PAUSED) !== 0;
   }
+  /** @internal */
   protected set writingPaused_(on: boolean) {
     this.#flags = on ? this.#flags | WRITING_PAUSED : this.#flags & ~WRITING_PAUSED;
   }
@@ -192,6 +198,7 @@ export abstract class TransportCore implements Watched {
   protected get cause_(): CloseCause {
     return CLOSE_CAUSES[(this.#flags & CAUSE_MASK) >> CAUSE_SHIFT] as CloseCause;
   }
+  /** @internal */
   protected set cause_(cause: CloseCause) {
     this.#flags = (this.#flags & ~CAUSE_MASK) | (CLOSE_CAUSES.indexOf(cause) << CAUSE_SHIFT);
   }

@@ -12,6 +12,7 @@ import { closeCauseOf } from "./server-stats.js";
 import { type StartTlsOptions, startTlsRefusal, validateStartTlsOptions } from "./start-tls.js";
 import { TlsUpgrade } from "./tls-upgrade.js";
 import { TransportCore } from "./transport-core.js";
+import type { Watched } from "./sweeper.js";
 import type { CloseOptions, TransportOptions } from "./transport-options.js";
 import type { TransportStream } from "./transport-stream.js";
 import { resolveWriteBufferLimits, type WriteBufferLimits } from "./write-buffer-limits.js";
@@ -40,7 +41,7 @@ export const kStartTls: unique symbol = Symbol("asyncnet.startTls");
  * still replying while the server shuts down is not a bug); writes after
  * `writeEof()` throw, because they are.
  */
-export class Transport extends TransportCore {
+export class Transport extends TransportCore implements Watched {
   /**
    * Takes over `socket`, which must be connected, and calls
    * `protocol.connectionMade`.
