@@ -88,7 +88,9 @@ export interface ServerStats {
 
 /**
  * @internal The live counters a server and its transports bump: one object
- * per server, shared by its transports (bytes) through their options.
+ * per server, shared by its transports through their options (bytes: a
+ * socket's own counts once it closed, each chunk and write of a stream that
+ * does not count itself).
  */
 export class StatCounters {
   accepted = 0;
@@ -108,8 +110,15 @@ export class StatCounters {
     aborted: 0,
   };
 
-  /** A snapshot, with the two gauges the server knows. */
-  snapshot(connectionsOpen: number, connectionsWaiting: number): ServerStats {
+  /** A snapshot, with the two gauges the server knows and the bytes of its open connections (`live`). */
+  snapshot(
+    connectionsOpen: number,
+    connectionsWaiting: number,
+    live: { readonly bytesReceived: number; readonly bytesSent: number } = {
+      bytesReceived: 0,
+      bytesSent: 0,
+    },
+  ): ServerStats {
     return {
       connectionsOpen,
       connectionsWaiting,
@@ -117,8 +126,8 @@ export class StatCounters {
       refused: { ...this.refused },
       served: this.served,
       closed: { ...this.closed },
-      bytesReceived: this.bytesReceived,
-      bytesSent: this.bytesSent,
+      bytesReceived: this.bytesReceived + live.bytesReceived,
+      bytesSent: this.bytesSent + live.bytesSent,
       handlerErrors: this.handlerErrors,
     };
   }
@@ -148,4 +157,25 @@ export function closeCauseOf(error: Error): CloseCause {
   const cause = errorCause(error);
   if (cause === "timeout") return "lineTimeout";
   return cause ?? "aborted";
+}
+
+// How strongly a cause holds: a stronger one replaces a weaker one, an equal one stays.
+const CAUSE_RANK: Readonly<Record<CloseCause, number>> = {
+  closed: 0,
+  eof: 1,
+  shutdown: 1,
+  aborted: 2,
+  idle: 3,
+  lineTimeout: 3,
+  reset: 3,
+  error: 3,
+};
+
+/**
+ * @internal The cause a connection closing for `current` so far closes for
+ * once `next` happens too: the stronger of the two, `current` when they are
+ * as strong (the first hard cause wins).
+ */
+export function strongerCause(current: CloseCause, next: CloseCause): CloseCause {
+  return CAUSE_RANK[next] > CAUSE_RANK[current] ? next : current;
 }

@@ -28,7 +28,7 @@ import {
   validateServerOptions,
 } from "./server-options.js";
 import { type CloseCause, errorCause, type ServerStats, StatCounters } from "./server-stats.js";
-import { kNoteError, Transport, type TransportOptions } from "./transport.js";
+import { kCountBytes, kNoteError, Transport, type TransportOptions } from "./transport.js";
 import type { TransportStream } from "./transport-stream.js";
 
 export type { ListenTarget, ServerOptions } from "./server-options.js";
@@ -446,7 +446,10 @@ export class Server implements AsyncDisposable {
    * object each call, cheap enough to call per scrape. Counting is always on.
    */
   stats(): ServerStats {
-    return this.#counters.snapshot(this.#transports.size, this.#admission.waiting);
+    // Open connections' bytes are their sockets' own counts, added up now.
+    const live = { bytesReceived: 0, bytesSent: 0 };
+    for (const transport of this.#transports) transport[kCountBytes](live);
+    return this.#counters.snapshot(this.#transports.size, this.#admission.waiting, live);
   }
 
   /**

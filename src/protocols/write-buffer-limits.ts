@@ -37,3 +37,24 @@ export function resolveWriteBufferLimits(limits: WriteBufferLimits = {}): {
   }
   return { high, low };
 }
+
+/** @internal Resolved write buffer marks. */
+export interface WriteMarks {
+  readonly high: number;
+  readonly low: number;
+}
+
+// Shared by the transports made with the same limits object: an idle connection keeps a pointer, not two numbers.
+const DEFAULT_MARKS: WriteMarks = Object.freeze(resolveWriteBufferLimits());
+const marksByLimits = new WeakMap<WriteBufferLimits, WriteMarks>();
+
+/** @internal The marks `limits` resolve to, one frozen object per `limits` object. */
+export function marksOf(limits: WriteBufferLimits | undefined): WriteMarks {
+  if (limits === undefined) return DEFAULT_MARKS;
+  let marks = marksByLimits.get(limits);
+  if (marks === undefined) {
+    marks = Object.freeze(resolveWriteBufferLimits(limits));
+    marksByLimits.set(limits, marks);
+  }
+  return marks;
+}

@@ -27,6 +27,9 @@ const MAX_TAIL = 64 * 1024;
 
 let examined = 0;
 
+// The chunk list of every empty queue, shared and never written to (see #push).
+const NO_CHUNKS: Buffer[] = [];
+
 /** Receives the lines of `readLinesNow` (and `ChunkQueue.takeLines`). */
 export interface LineVisitor {
   /**
@@ -54,7 +57,7 @@ export interface LineVisitor {
  * Offsets are logical: 0 is the first byte not yet taken.
  */
 export class ChunkQueue {
-  #chunks: Buffer[] = [];
+  #chunks: Buffer[] = NO_CHUNKS;
   /** Bytes of `#chunks[0]` already taken. */
   #head = 0;
   #size = 0;
@@ -117,7 +120,7 @@ export class ChunkQueue {
     if (n === 0) return;
     this.#size += n;
     if (n >= COPY_BELOW || (this.#tail === undefined && this.#chunks.length < KEEP_SMALL)) {
-      this.#chunks.push(chunk);
+      this.#push(chunk);
       this.#tail = undefined;
       return;
     }
@@ -134,7 +137,7 @@ export class ChunkQueue {
     this.#tail = tail;
     this.#tailStart = 0;
     this.#tailEnd = n;
-    this.#chunks.push(tail.subarray(0, n));
+    this.#push(tail.subarray(0, n));
   }
 
   /**
@@ -350,10 +353,14 @@ export class ChunkQueue {
     this.#discarding = false;
   }
 
+  #push(chunk: Buffer): void {
+    if (this.#chunks === NO_CHUNKS) this.#chunks = [chunk];
+    else this.#chunks.push(chunk);
+  }
+
   #clear(): void {
-    // Emptied by length = 0, which frees the list's backing store (splice keeps
-    // it): an idle connection should hold no chunk list and no tail.
-    this.#chunks.length = 0;
+    // The shared empty list (length = 0 keeps the array): an idle connection holds no list and no tail.
+    this.#chunks = NO_CHUNKS;
     this.#head = 0;
     this.#size = 0;
     this.#tail = undefined;

@@ -45,3 +45,12 @@ async function* iterate(
     yield line;
   }
 }
+
+/** The iterator of `for await (const line of reader)`: `readLine()` until the empty line at EOF. */
+export function lineIterator(readLine: () => Promise<Buffer>): AsyncIterator<Buffer> {
+  const next = (): Promise<IteratorResult<Buffer>> =>
+    readLine().then((line) =>
+      line.length === 0 ? { done: true, value: undefined } : { done: false, value: line },
+    );
+  return { next };
+}

@@ -38,3 +38,8 @@ function cacheString(separator: string, bytes: Buffer[]): Buffer[] {
   if (stringSeparators.size < MAX_CACHED_SEPARATORS) stringSeparators.set(separator, bytes);
   return bytes;
 }
+
+/** Whether `data` holds one `\n`, at its end. */
+export function isOneLine(data: Buffer): boolean {
+  return data.indexOf(0x0a) === data.length - 1;
+}

@@ -29,3 +29,11 @@ export function resolveReaderOptions(options: StreamReaderOptions): Required<Str
   }
   return { limit, highWaterMark };
 }
+
+/**
+ * Checks the size of a `readExactly`: a safe integer, 0 or more.
+ * @throws {RangeError} otherwise.
+ */
+export function checkReadSize(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`Invalid read size: ${n}`);
+}

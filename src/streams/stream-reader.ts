@@ -1,29 +1,21 @@
-import {
-  ConcurrentReadError,
-  IncompleteReadError,
-  InvalidStateError,
-  LimitOverrunError,
-} from "../errors.js";
-import type { Transport } from "../protocols/transport.js";
+import { IncompleteReadError, InvalidStateError, LimitOverrunError } from "../errors.js";
 import { ChunkQueue, type LineVisitor } from "./chunk-queue.js";
-import { FlowControl } from "./flow-control.js";
-import { type LinesOptions, readLines } from "./read-lines.js";
-import { CHUNK, LINE, LOOP, type PendingRead, ReadWaiter } from "./read-waiter.js";
-import { type Separator, toSeparators } from "./separators.js";
-import { resolveReaderOptions, type StreamReaderOptions } from "./stream-reader-options.js";
+import { lineIterator, type LinesOptions, readLines } from "./read-lines.js";
+import { CHUNK, LINE, type ReadOptions, ReadWaiter } from "./read-waiter.js";
+import { isOneLine, type Separator, toSeparators } from "./separators.js";
+import {
+  checkReadSize,
+  resolveReaderOptions,
+  type StreamReaderOptions,
+} from "./stream-reader-options.js";
 import { takeUntil } from "./take-until.js";
 
 export type { LineVisitor } from "./chunk-queue.js";
 export type { LinesOptions } from "./read-lines.js";
+export type { ReadOptions } from "./read-waiter.js";
 export { DEFAULT_LIMIT, resolveLimit } from "./resolve-limit.js";
 export type { Separator } from "./separators.js";
 export type { StreamReaderOptions } from "./stream-reader-options.js";
-
-/** Options of a single read. */
-export interface ReadOptions {
-  /** Cancels the read while it waits. Buffered data is kept: a cancelled read consumes nothing. */
-  signal?: AbortSignal | undefined;
-}
 
 const EMPTY = Buffer.alloc(0);
 const NEWLINE = 0x0a;
@@ -46,29 +38,20 @@ const NEWLINE_SEPARATORS = [NEWLINE_BUFFER];
  * small chunks are joined as they come and a search for a separator resumes
  * where it stopped.
  */
-export class StreamReader implements AsyncIterable<Buffer> {
+export class StreamReader extends ReadWaiter implements AsyncIterable<Buffer> {
   readonly #limit: number;
-  readonly #flow: FlowControl;
   readonly #queue = new ChunkQueue();
   #eof = false;
-  #exception: Error | undefined;
-  // The read in progress and its wait: what completes it is decided here (#deliver).
-  readonly #waiter = new ReadWaiter();
 
   constructor(options: StreamReaderOptions = {}) {
     const { limit, highWaterMark } = resolveReaderOptions(options);
+    super(highWaterMark);
     this.#limit = limit;
-    this.#flow = new FlowControl(highWaterMark);
   }
 
   /** The reader's limit in bytes. */
   get limit(): number {
     return this.#limit;
-  }
-
-  /** The flow-control threshold in bytes (see {@link StreamReaderOptions.highWaterMark}). */
-  get highWaterMark(): number {
-    return this.#flow.highWaterMark;
   }
 
   /** Bytes buffered and not yet read. */
@@ -88,14 +71,6 @@ export class StreamReader implements AsyncIterable<Buffer> {
   }
 
   /**
-   * Attaches the transport that flow control pauses and resumes.
-   * @throws {InvalidStateError} when a transport is already set.
-   */
-  setTransport(transport: Transport): void {
-    this.#flow.setTransport(transport);
-  }
-
-  /**
    * Adds bytes at the end of the buffer. Empty chunks are ignored. The reader
    * may keep `data` by reference: do not change it afterwards.
    * @throws {InvalidStateError} after `feedEof`.
@@ -103,24 +78,23 @@ export class StreamReader implements AsyncIterable<Buffer> {
   feedData(data: Buffer): void {
     if (this.#eof) throw new InvalidStateError("Cannot feed data: EOF was already fed");
     const queue = this.#queue;
-    const read = this.#waiter.read;
-    const waiting = read !== undefined && read.resolve !== undefined;
+    const kind = this.waitingKind_;
     // The common cases, a read(n) or readLine waiting on an empty buffer for a
     // chunk that is exactly what it needs: hand the chunk over without queueing it.
-    if (waiting && queue.size === 0 && !queue.discarding && data.length > 0) {
+    if (kind !== undefined && queue.size === 0 && !queue.discarding && data.length > 0) {
       if (
-        (read.kind === CHUNK && data.length <= read.size) ||
-        (read.kind === LINE && data.length <= this.#limit + 1 && isOneLine(data))
+        (kind === CHUNK && data.length <= this.waitingSize_) ||
+        (kind === LINE && data.length <= this.#limit + 1 && isOneLine(data))
       ) {
-        this.#waiter.settle(undefined, data);
+        this.settle_(undefined, data);
         return;
       }
     }
     const before = queue.size;
     queue.append(data);
     if (queue.size === before) return;
-    if (waiting) this.#deliver(read);
-    this.#flow.grew(queue.size);
+    if (kind !== undefined) this.#deliver();
+    this.grew_(queue.size);
   }
 
   /**
@@ -133,7 +107,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     const all = queue.size === 0 ? EMPTY : queue.take(queue.size);
     // A line being discarded ends with the plaintext: what follows is TLS's.
     queue.stopDiscarding();
-    this.#flow.shrank(0);
+    this.shrank_(0);
     return all;
   }
 
@@ -141,21 +115,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
   feedEof(): void {
     this.#eof = true;
     this.#queue.stopDiscarding();
-    this.#waiter.unwatch();
-    const read = this.#waiter.read;
-    if (read?.resolve !== undefined) this.#deliver(read);
-  }
-
-  /** Makes every later read (and the waiting one) reject with `error`. */
-  setException(error: Error): void {
-    this.#exception = error;
-    this.#waiter.unwatch();
-    this.#waiter.settle(error);
-  }
-
-  /** The error given to `setException`, if any. */
-  exception(): Error | undefined {
-    return this.#exception;
+    this.unwatch_();
+    if (this.waitingKind_ !== undefined) this.#deliver();
   }
 
   /** True when EOF was fed and the buffer is empty. */
@@ -169,28 +130,28 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * an empty buffer means EOF.
    */
   read(n = -1, options?: ReadOptions): Promise<Buffer> {
-    if (n > 0 && Number.isSafeInteger(n) && this.#waiter.read === undefined && !this.#exception) {
+    if (n > 0 && Number.isSafeInteger(n) && !this.busy_) {
       const size = this.#queue.size;
       if (size > 0) return Promise.resolve(this.#take(Math.min(n, size)));
       if (this.#eof) return Promise.resolve(EMPTY);
-      return this.#request(CHUNK, n, options);
+      return this.request_(CHUNK, n, options);
     }
     return this.#readLoop(n, options);
   }
 
   async #readLoop(n: number, options?: ReadOptions): Promise<Buffer> {
     if (!Number.isSafeInteger(n) || n < -1) throw new RangeError(`Invalid read size: ${n}`);
-    this.#begin("read", options);
+    this.beginLoop_("read", options);
     try {
       if (n === 0) return EMPTY;
       if (n === -1) {
-        while (!this.#eof) await this.#wait();
+        while (!this.#eof) await this.wait_();
         return this.#take(this.#queue.size);
       }
-      while (this.#queue.size === 0 && !this.#eof) await this.#wait();
+      while (this.#queue.size === 0 && !this.#eof) await this.wait_();
       return this.#take(Math.min(n, this.#queue.size));
     } finally {
-      this.#waiter.end();
+      this.endLoop_();
     }
   }
 
@@ -200,23 +161,23 @@ export class StreamReader implements AsyncIterable<Buffer> {
    */
   readExactly(n: number, options?: ReadOptions): Promise<Buffer> {
     // Fast path (a length-prefixed framing's every read): the bytes are buffered.
-    if (this.#waiter.read === undefined && !this.#exception && n >= 0 && n <= this.#queue.size) {
+    if (!this.busy_ && n >= 0 && n <= this.#queue.size) {
       if (Number.isSafeInteger(n)) return Promise.resolve(this.#take(n));
     }
     return this.#readExactlyLoop(n, options);
   }
 
   async #readExactlyLoop(n: number, options?: ReadOptions): Promise<Buffer> {
-    checkSize(n);
-    this.#begin("readExactly", options);
+    checkReadSize(n);
+    this.beginLoop_("readExactly", options);
     try {
       for (;;) {
         const bytes = this.#exactlyNow(n);
         if (bytes !== null) return bytes;
-        await this.#wait();
+        await this.wait_();
       }
     } finally {
-      this.#waiter.end();
+      this.endLoop_();
     }
   }
 
@@ -230,8 +191,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * @throws {ConcurrentReadError} while another read waits; the `setException` error once set.
    */
   readExactlyNow(n: number): Buffer | null {
-    checkSize(n);
-    this.#check("readExactlyNow");
+    checkReadSize(n);
+    this.check_("readExactlyNow");
     return this.#exactlyNow(n);
   }
 
@@ -256,8 +217,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
     // Fast path: a whole line already buffered, no promise machinery beyond the result.
     const line = this.readLineNow();
     if (line !== null) return Promise.resolve(line);
-    if (this.#waiter.read === undefined && !this.#exception && !this.#eof) {
-      if (this.#queue.size <= this.#limit) return this.#request(LINE, 0, options);
+    if (!this.busy_ && !this.#eof) {
+      if (this.#queue.size <= this.#limit) return this.request_(LINE, 0, options);
     }
     return this.#readLineLoop(options);
   }
@@ -272,7 +233,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * burst, then writes the replies together and awaits `readLine` for more.
    */
   readLineNow(): Buffer | null {
-    if (this.#waiter.read !== undefined || this.#exception !== undefined) return null;
+    if (this.busy_) return null;
     return this.#lineNow();
   }
 
@@ -293,7 +254,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * line by line: it saves a Buffer object per line.
    */
   readLinesNow(visitor: LineVisitor): number {
-    if (this.#waiter.read !== undefined || this.#exception !== undefined) return 0;
+    if (this.busy_) return 0;
     const count = this.#queue.takeLines(this.#limit, visitor);
     this.#resumeIfDrained();
     return count;
@@ -341,7 +302,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
       return Promise.reject(error);
     }
     // Fast path: the separator is buffered (or the answer is an error) without waiting.
-    if (this.#waiter.read === undefined && !this.#exception) {
+    if (!this.busy_) {
       try {
         const bytes = this.#untilNow(separators, 0);
         if (bytes !== null) return Promise.resolve(bytes);
@@ -365,12 +326,12 @@ export class StreamReader implements AsyncIterable<Buffer> {
    */
   readUntilNow(separator: Separator | Separator[] = "\n"): Buffer | null {
     const separators = toSeparators(separator);
-    this.#check("readUntilNow");
+    this.check_("readUntilNow");
     return this.#untilNow(separators, 0);
   }
 
   async #readUntil(separators: Buffer[], options: ReadOptions | undefined, method: string) {
-    this.#begin(method, options);
+    this.beginLoop_(method, options);
     try {
       const longest = Math.max(...separators.map((s) => s.length));
       let from = 0;
@@ -379,10 +340,10 @@ export class StreamReader implements AsyncIterable<Buffer> {
         if (bytes !== null) return bytes;
         // No match starts before this; one may straddle it and the next chunk.
         from = Math.max(0, this.#queue.size + 1 - longest);
-        await this.#wait();
+        await this.wait_();
       }
     } finally {
-      this.#waiter.end();
+      this.endLoop_();
     }
   }
 
@@ -394,11 +355,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** Iterates over lines (as `readLine`) until EOF. */
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    const next = (): Promise<IteratorResult<Buffer>> =>
-      this.readLine().then((line) =>
-        line.length === 0 ? { done: true, value: undefined } : { done: false, value: line },
-      );
-    return { next };
+    return lineIterator(() => this.readLine());
   }
 
   /**
@@ -414,46 +371,22 @@ export class StreamReader implements AsyncIterable<Buffer> {
     return readLines((readOptions) => this.readLine(readOptions), options);
   }
 
-  /** Refuses a read while another is in progress, or after `setException`. */
-  #check(method: string): void {
-    if (this.#waiter.read !== undefined) throw new ConcurrentReadError(method);
-    if (this.#exception !== undefined) throw this.#exception;
-  }
-
-  /** Starts an async read's loop (LOOP); its `finally` ends it (`#waiter.end()`). */
-  #begin(method: string, options: ReadOptions | undefined): void {
-    this.#check(method);
-    this.#waiter.begin(options);
-  }
-
-  /** Waits for more data (or EOF) in an async read's loop; the loop looks again. */
-  async #wait(): Promise<void> {
-    await this.#request(LOOP, 0, (this.#waiter.read as PendingRead).options);
-  }
-
-  /** Makes the read wait: `kind` says what completes it (see {@link #deliver}). */
-  #request(kind: PendingRead["kind"], size: number, options?: ReadOptions): Promise<Buffer> {
-    if (this.#exception !== undefined) return Promise.reject(this.#exception);
-    // Waiting means the buffer does not hold what the read needs: let data in again.
-    this.#flow.resume();
-    return this.#waiter.wait(kind, size, options);
-  }
-
-  /** New data or EOF arrived while `read` waits: completes it if it can. */
-  #deliver(read: PendingRead): void {
+  /** New data or EOF arrived while a read waits: completes it if it can. */
+  #deliver(): void {
     const size = this.#queue.size;
-    const waiter = this.#waiter;
-    if (read.kind === CHUNK) {
-      if (size > 0) waiter.settle(undefined, this.#take(Math.min(read.size, size)));
-      else if (this.#eof) waiter.settle(undefined, EMPTY);
-    } else if (read.kind === LINE) {
+    const kind = this.waitingKind_;
+    if (kind === CHUNK) {
+      if (size > 0) this.settle_(undefined, this.#take(Math.min(this.waitingSize_, size)));
+      else if (this.#eof) this.settle_(undefined, EMPTY);
+    } else if (kind === LINE) {
       const line = this.#lineNow();
-      if (line !== null) waiter.settle(undefined, line);
+      if (line !== null) this.settle_(undefined, line);
       else if (this.#eof || size > this.#limit) {
-        waiter.settle(undefined, undefined, () => this.#readLineLoop(read.options));
+        const options = this.readOptions_;
+        this.settle_(undefined, undefined, () => this.#readLineLoop(options));
       }
     } else {
-      waiter.settle();
+      this.settle_();
     }
   }
 
@@ -465,15 +398,6 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** Lets data in again once a paused reader is down to half the high-water mark. */
   #resumeIfDrained(): void {
-    this.#flow.shrank(this.#queue.size);
+    this.shrank_(this.#queue.size);
   }
-}
-
-function checkSize(n: number): void {
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`Invalid read size: ${n}`);
-}
-
-/** Whether `data` holds one `\n`, at its end. */
-function isOneLine(data: Buffer): boolean {
-  return data.indexOf(NEWLINE) === data.length - 1;
 }
