@@ -15,7 +15,7 @@ export { MemoryStream } from "./memory-stream.js";
 /** `"auto"`: bytes move on the next turn of the event loop; `"manual"`: only on `pump()` / `flush()`. */
 export type Delivery = "auto" | "manual";
 
-/** Options of a {@link MemoryLink}. */
+/** Options of a `MemoryLink`. */
 export interface LinkOptions {
   /** Default `"auto"`. */
   delivery?: Delivery;

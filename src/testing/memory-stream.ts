@@ -1,6 +1,6 @@
 /**
  * One end of an in-memory connection: a `TransportStream` whose bytes a
- * {@link MemoryLink} carries to its peer.
+ * `MemoryLink` carries to its peer.
  *
  * @module
  */
@@ -21,7 +21,7 @@ type Callback = (error?: Error | null) => void;
 /**
  * One end of an in-memory connection, behaving as a `TransportStream` says a
  * socket does (half-close, `close` once and last, write callbacks once the
- * peer took the bytes, `pause` stopping `data`). Made by {@link MemoryLink};
+ * peer took the bytes, `pause` stopping `data`). Made by `MemoryLink`;
  * a test reaches it as `end.stream`.
  */
 export class MemoryStream extends EventEmitter implements TransportStream {
