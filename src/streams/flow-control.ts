@@ -1,4 +1,4 @@
-import { InvalidStateError } from "../errors.js";
+import { type ErrorPeer, InvalidStateError } from "../errors.js";
 import type { Transport } from "../protocols/transport.js";
 
 /**
@@ -33,6 +33,11 @@ export abstract class FlowControl {
       throw new InvalidStateError("Cannot set transport: already set");
     }
     this.#transport = transport;
+  }
+
+  /** @internal The peer of the attached transport, for the errors that mean a lost peer. */
+  protected peer_(): ErrorPeer {
+    return this.#transport?.info.peername;
   }
 
   /** @internal Data arrived: pauses once more than the high-water mark is buffered. */

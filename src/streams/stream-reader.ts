@@ -199,7 +199,7 @@ export class StreamReader extends ReadWaiter implements AsyncIterable<Buffer> {
   #exactlyNow(n: number): Buffer | null {
     const size = this.#queue.size;
     if (size >= n) return this.#take(n);
-    if (this.#eof) throw new IncompleteReadError(this.#take(size), n);
+    if (this.#eof) throw new IncompleteReadError(this.#take(size), n, { peer: this.peer_() });
     return null;
   }
 
@@ -348,7 +348,15 @@ export class StreamReader extends ReadWaiter implements AsyncIterable<Buffer> {
   }
 
   #untilNow(separators: Buffer[], from: number): Buffer | null {
-    const bytes = takeUntil(this.#queue, separators, from, this.#limit, this.#eof);
+    const eof = this.#eof;
+    const bytes = takeUntil(
+      this.#queue,
+      separators,
+      from,
+      this.#limit,
+      eof,
+      eof ? this.peer_() : undefined,
+    );
     if (bytes !== null) this.#resumeIfDrained();
     return bytes;
   }

@@ -1,4 +1,4 @@
-import { IncompleteReadError, LimitOverrunError } from "../errors.js";
+import { type ErrorPeer, IncompleteReadError, LimitOverrunError } from "../errors.js";
 import type { ChunkQueue } from "./chunk-queue.js";
 
 /**
@@ -9,7 +9,8 @@ import type { ChunkQueue } from "./chunk-queue.js";
  * look ended.
  * @throws {LimitOverrunError} when the separator starts past `limit`, or none
  *   starts within it; nothing is consumed.
- * @throws {IncompleteReadError} at `eof` without a separator, consuming the rest.
+ * @throws {IncompleteReadError} at `eof` without a separator, consuming the rest
+ *   (its `peer` is `peer`).
  */
 export function takeUntil(
   queue: ChunkQueue,
@@ -17,6 +18,7 @@ export function takeUntil(
   from: number,
   limit: number,
   eof: boolean,
+  peer?: ErrorPeer,
 ): Buffer | null {
   let matchStart = -1;
   let matchEnd = Number.POSITIVE_INFINITY;
@@ -49,6 +51,6 @@ export function takeUntil(
       consumed,
     );
   }
-  if (eof) throw new IncompleteReadError(queue.take(queue.size), null);
+  if (eof) throw new IncompleteReadError(queue.take(queue.size), null, { peer });
   return null;
 }

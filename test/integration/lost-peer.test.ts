@@ -14,10 +14,11 @@ import { defaultOnError } from "../../src/protocols/server-options.js";
 import { timeoutSlack } from "../../src/protocols/sweeper.js";
 import type { Transport } from "../../src/protocols/transport.js";
 import { type ConnectionHandler, startServer } from "../../src/streams/start-server.js";
+import type { StreamReader } from "../../src/streams/stream-reader.js";
 import { rawConnect, WAIT_MS } from "../helpers/net.js";
 import { serverPort, shutDown } from "../helpers/servers.js";
 import { VirtualClock } from "../helpers/virtual-clock.js";
-import { waitFor } from "../helpers/with-timeout.js";
+import { sleep, waitFor } from "../helpers/with-timeout.js";
 
 const IDLE_MS = 60_000;
 
@@ -138,6 +139,35 @@ describe("a lost peer shows one face", () => {
     assert.ok(result.error instanceof IncompleteReadError, String(result.error));
     assertLoss(result, /^Cannot complete read: EOF after 3 bytes, expected 10 bytes$/);
   });
+
+  for (const [read, call] of [
+    ["readExactly", (reader: StreamReader) => reader.readExactly(10)],
+    ["readUntil", (reader: StreamReader) => reader.readUntil("\r\n")],
+    ["readExactlyNow", (reader: StreamReader) => reader.readExactlyNow(10)],
+    ["readUntilNow", (reader: StreamReader) => reader.readUntilNow("\r\n")],
+  ] as const) {
+    test(`EOF in mid-${read}: the reader's own IncompleteReadError already carries the peer`, async () => {
+      let caught: unknown;
+      const result = await face(
+        async (reader) => {
+          try {
+            // A sync twin answers null until the EOF has arrived: ask again, bounded.
+            for (let i = 0; i < WAIT_MS / 5 && (await call(reader)) === null; i++) await sleep(5);
+          } catch (error) {
+            caught = error;
+          }
+          throw new Error("handler done");
+        },
+        async (socket) => {
+          socket.end("abc");
+        },
+      );
+      assert.equal(result.error.message, "handler done");
+      assert.ok(caught instanceof IncompleteReadError, String(caught));
+      const peer = caught.peer as SocketAddress;
+      assert.deepEqual([peer.address, peer.port], ["127.0.0.1", result.clientPort]);
+    });
+  }
 
   test("the idle timeout: a TimeoutError that closed the connection, the peer, one line", async () => {
     const clock = new VirtualClock();
