@@ -301,6 +301,27 @@ describe("ChunkQueue properties", () => {
     );
   });
 
+  test("indexOf from any offset, after any take, agrees with the joined bytes' indexOf", () => {
+    fc.assert(
+      fc.property(
+        bytesArb,
+        sizesArb,
+        sepArb,
+        fc.nat({ max: 130 }),
+        fc.nat({ max: 20 }),
+        (bytes, sizes, sep, from, taken) => {
+          const queue = new ChunkQueue();
+          for (const part of cut(bytes, sizes)) queue.append(b(part));
+          const skip = Math.min(taken, queue.size);
+          queue.take(skip);
+          const joined = b(bytes).subarray(skip);
+          assert.equal(queue.indexOf(b(sep), from), joined.indexOf(b(sep), from), sep);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   test("any chunking gives the same lines from takeLines and the same leftover", () => {
     fc.assert(
       fc.property(bytesArb, sizesArb, fc.integer({ min: 1, max: 10 }), (bytes, sizes, limit) => {
