@@ -5,6 +5,8 @@
  * @module
  */
 
+import { indexOfPair } from "./separators.js";
+
 const EMPTY = Buffer.alloc(0);
 const NEWLINE = 0x0a;
 const NEWLINE_SEP = Buffer.of(NEWLINE);
@@ -162,19 +164,12 @@ export class ChunkQueue {
       }
     }
     if (length === 2) {
-      // "\r\n" (RESP, SMTP, HTTP), measured hot: the one-byte search for its last
-      // byte, rare elsewhere, then a look at the byte before, beats indexOf(Buffer).
       const first = chunks[0] as Buffer;
       const offset = this.#head + from;
-      const lead = sep[0] as number;
-      const end = sep[1] as number;
-      for (let at = offset + 1; at < first.length; at++) {
-        at = first.indexOf(end, at);
-        if (at === -1) break;
-        if (first[at - 1] === lead) {
-          examined += at + 1 - offset;
-          return at - 1 - this.#head;
-        }
+      const at = indexOfPair(first, sep, offset);
+      if (at !== -1) {
+        examined += at + 2 - offset;
+        return at - this.#head;
       }
       if (chunks.length === 1) {
         examined += Math.max(0, first.length - offset);

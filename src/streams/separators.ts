@@ -43,3 +43,20 @@ function cacheString(separator: string, bytes: Buffer[]): Buffer[] {
 export function isOneLine(data: Buffer): boolean {
   return data.indexOf(0x0a) === data.length - 1;
 }
+
+/**
+ * The index of the 2-byte separator `pair` in `chunk` at or after `from`, or
+ * -1. For `"\r\n"` (RESP, SMTP, HTTP), measured hot: the one-byte search for
+ * its last byte, rare elsewhere, then a look at the byte before, beats
+ * `indexOf(Buffer)`.
+ */
+export function indexOfPair(chunk: Buffer, pair: Buffer, from: number): number {
+  const lead = pair[0] as number;
+  const end = pair[1] as number;
+  for (let at = from + 1; at < chunk.length; at++) {
+    at = chunk.indexOf(end, at);
+    if (at === -1) return -1;
+    if (chunk[at - 1] === lead) return at - 1;
+  }
+  return -1;
+}
