@@ -11,6 +11,7 @@ import { withoutNodeHandshakeTimer } from "./handshake-timeout.js";
 import { lookup } from "node:dns/promises";
 import net from "node:net";
 import tls from "node:tls";
+import { ReportLimiter } from "./report-limiter.js";
 import type { ListenTarget } from "./server-options.js";
 import { listenUnix } from "./unix-socket.js";
 
@@ -52,7 +53,7 @@ export class Listener {
   /** With `deferTls`: the TLS server that never listens, only handshakes the sockets given to it. */
   readonly #deferred: tls.Server | undefined;
   #closed = false;
-  #acceptErrors = { last: 0, suppressed: 0 };
+  readonly #acceptErrors = new ReportLimiter();
 
   constructor(options: ListenerOptions) {
     this.#options = options;
@@ -181,16 +182,8 @@ export class Listener {
   // libuv keeps accepting after EMFILE/ENFILE (it sheds the backlog through a
   // reserved descriptor), so an accept error is only reported, at most once a second.
   readonly #onAcceptError = (error: Error): void => {
-    const state = this.#acceptErrors;
-    const now = Date.now();
-    if (now - state.last < 1000) {
-      state.suppressed++;
-      return;
-    }
-    const suppressed = state.suppressed;
-    state.last = now;
-    state.suppressed = 0;
-    const more = suppressed > 0 ? ` (${suppressed} more since the last report)` : "";
+    const more = this.#acceptErrors.take(Date.now());
+    if (more === undefined) return;
     this.#options.onAcceptError(
       new Error(`Cannot accept connection: ${error.message}${more}`, { cause: error }),
     );

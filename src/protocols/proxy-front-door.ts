@@ -13,6 +13,7 @@ import type { ProxyAddress, ProxyHeader } from "../framing/proxy-header.js";
 import { ProxyHeaderParser } from "../framing/proxy-header-parser.js";
 import type { Clock, ClockTimer } from "./clock.js";
 import type { ConnectionInfo, ProxyInfo, SocketAddress } from "./connection-info.js";
+import { ReportLimiter } from "./report-limiter.js";
 import { MAX_TIMEOUT_MS } from "./sweeper.js";
 
 /** The proxies trusted by default: loopback only, `127.0.0.0/8` and `::1`. */
@@ -20,9 +21,6 @@ export const DEFAULT_TRUSTED_PROXIES: readonly string[] = Object.freeze(["127.0.
 
 /** How long a connection may take to send its whole header by default: 5000 ms. */
 export const DEFAULT_PROXY_HEADER_TIMEOUT = 5000;
-
-/** The least time between two refusal reports, in ms. */
-const REPORT_INTERVAL_MS = 1000;
 
 /** The server option `proxyProtocol`. Every field is optional. */
 export interface ProxyProtocolOptions {
@@ -178,8 +176,7 @@ export class ProxyFrontDoor {
   readonly #admit: (socket: net.Socket, info: ConnectionInfo) => void;
   readonly #report: (error: ProxyRefusedError, info: ConnectionInfo) => void;
   readonly #pending = new Set<net.Socket>();
-  #lastReport = Number.NEGATIVE_INFINITY;
-  #suppressed = 0;
+  readonly #reports = new ReportLimiter();
   #refused = 0;
 
   constructor(
@@ -291,14 +288,8 @@ export class ProxyFrontDoor {
   ): void {
     socket.destroy();
     this.#refused++;
-    const now = this.#clock.now();
-    if (now - this.#lastReport < REPORT_INTERVAL_MS) {
-      this.#suppressed++;
-      return;
-    }
-    const more = this.#suppressed > 0 ? ` (${this.#suppressed} more since the last report)` : "";
-    this.#lastReport = now;
-    this.#suppressed = 0;
+    const more = this.#reports.take(this.#clock.now());
+    if (more === undefined) return;
     this.#report(new ProxyRefusedError(`${message}${more}`, reason, { cause }), info);
   }
 }
