@@ -21,17 +21,40 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: "string", default: "5" },
-    requests: { type: "string", default: "50000" },
-    "requests-pipelined": { type: "string", default: "300000" },
-    clients: { type: "string", default: "50" },
-    "max-seconds": { type: "string", default: "900" },
-    "run-timeout": { type: "string", default: "120" },
-    "no-redis": { type: "boolean", default: false },
-  },
-});
+const USAGE = `Usage: node dist/examples/bench/resp-bench.js [options]
+  --rounds N               rounds, the servers alternating within each (default 5)
+  --requests N             requests per run without pipelining (default 50000)
+  --requests-pipelined N   requests per run with -P 16 (default 300000)
+  --clients N              redis-benchmark -c (default 50)
+  --max-seconds S          no round starts after S seconds (default 900)
+  --run-timeout S          each redis-benchmark run is killed after S seconds (default 120)
+  --no-redis               leave redis-server out even when it is installed
+  --help                   this text`;
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        help: { type: "boolean", default: false },
+        rounds: { type: "string", default: "5" },
+        requests: { type: "string", default: "50000" },
+        "requests-pipelined": { type: "string", default: "300000" },
+        clients: { type: "string", default: "50" },
+        "max-seconds": { type: "string", default: "900" },
+        "run-timeout": { type: "string", default: "120" },
+        "no-redis": { type: "boolean", default: false },
+      },
+    });
+  } catch (error) {
+    console.error(`resp-bench: ${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const { values } = parseOptions();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const rounds = positive("rounds");
 const requests = positive("requests");
 const requestsPipelined = positive("requests-pipelined");
