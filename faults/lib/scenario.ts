@@ -109,6 +109,36 @@ export function yes(flag: boolean): string {
   return flag ? "yes" : "no";
 }
 
+/** What a flood scenario reports of the server it hit: alive, errors, descriptors, memory. */
+export interface ServerAftermath {
+  serverAlive: boolean;
+  serverErrors: number;
+  fdsBefore: number;
+  fdsPeak: number;
+  fdsAfter: number;
+  rssBeforeKb: number;
+  rssPeakKb: number;
+  rssAfterKb: number;
+}
+
+/** The table rows of a {@link ServerAftermath}, in the order every flood scenario shows them. */
+export function aftermathRows(f: ServerAftermath): Row[] {
+  return [
+    {
+      figure: "server crashed / errors logged",
+      value: `${yes(!f.serverAlive)} / ${int(f.serverErrors)}`,
+    },
+    {
+      figure: "server fds before / peak / after",
+      value: `${f.fdsBefore} / ${int(f.fdsPeak)} / ${f.fdsAfter}`,
+    },
+    {
+      figure: "server RSS before / peak / after",
+      value: `${mib(f.rssBeforeKb)} / ${mib(f.rssPeakKb)} / ${mib(f.rssAfterKb)}`,
+    },
+  ];
+}
+
 /** A short quoted sample of a reply line, control characters escaped. */
 export function quote(line: string, max = 60): string {
   const shown = JSON.stringify(line);

@@ -11,10 +11,10 @@ import { withinLab } from "../lib/lab.js";
 import { PROBES, probe } from "../lib/net.js";
 import { Sampler, settleFds } from "../lib/sampler.js";
 import {
+  aftermathRows,
   bytes,
   type Checked,
   int,
-  mib,
   ms,
   type Row,
   type Scenario,
@@ -141,18 +141,7 @@ function rows(f: ResetsFigures): Row[] {
       figure: "closed by the server first / connect errors",
       value: `${int(f.closedByServer)} / ${int(f.connectErrors)}`,
     },
-    {
-      figure: "server crashed / errors logged",
-      value: `${yes(!f.serverAlive)} / ${int(f.serverErrors)}`,
-    },
-    {
-      figure: "server fds before / peak / after",
-      value: `${f.fdsBefore} / ${int(f.fdsPeak)} / ${f.fdsAfter}`,
-    },
-    {
-      figure: "server RSS before / peak / after",
-      value: `${mib(f.rssBeforeKb)} / ${mib(f.rssPeakKb)} / ${mib(f.rssAfterKb)}`,
-    },
+    ...aftermathRows(f),
     { figure: "fresh client answered afterwards", value: yes(f.probeAnswered) },
   ];
 }

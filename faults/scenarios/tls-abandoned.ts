@@ -18,7 +18,15 @@ import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { withinLab } from "../lib/lab.js";
 import { Sampler, settleFds } from "../lib/sampler.js";
-import { type Checked, int, mib, ms, type Row, type Scenario, yes } from "../lib/scenario.js";
+import {
+  aftermathRows,
+  type Checked,
+  int,
+  ms,
+  type Row,
+  type Scenario,
+  yes,
+} from "../lib/scenario.js";
 import { HOST } from "../lib/server.js";
 import { makeCertificate, timedTlsExchange, tlsServerArgs } from "./tls-kit.js";
 
@@ -157,18 +165,7 @@ function rows(f: TlsAbandonedFigures): Row[] {
       figure: "... ended with FIN / RST / connect errors",
       value: `${int(f.endedWithFin)} / ${int(f.endedWithReset)} / ${int(f.connectErrors)}`,
     },
-    {
-      figure: "server crashed / errors logged",
-      value: `${yes(!f.serverAlive)} / ${int(f.serverErrors)}`,
-    },
-    {
-      figure: "server fds before / peak / after",
-      value: `${f.fdsBefore} / ${int(f.fdsPeak)} / ${f.fdsAfter}`,
-    },
-    {
-      figure: "server RSS before / peak / after",
-      value: `${mib(f.rssBeforeKb)} / ${mib(f.rssPeakKb)} / ${mib(f.rssAfterKb)}`,
-    },
+    ...aftermathRows(f),
     { figure: "fresh TLS client answered afterwards", value: yes(f.probeAnswered) },
   ];
 }
