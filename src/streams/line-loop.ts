@@ -32,7 +32,7 @@ import type {
   SyncLineReply,
 } from "./line-session.js";
 import type { ServeLinesOptions } from "./serve-lines.js";
-import type { LineVisitor, StreamReader } from "./stream-reader.js";
+import type { LineBurstVisitor, StreamReader } from "./stream-reader.js";
 import type { StreamWriter } from "./stream-writer.js";
 
 /** The part of a {@link StreamWriter} the loop uses (so a test can pass a fake). */
@@ -77,7 +77,7 @@ class CloseRequested extends Error {}
  * do not. The rest of an over-long line still being dropped counts as a line
  * begun: the reader says so (`discardingLine`).
  */
-export class LineLoop implements LineVisitor, LineConnection, Watched {
+export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
   readonly #reader: StreamReader;
   readonly #writer: LineWriter;
   #session: LineSession = {};
@@ -161,7 +161,9 @@ export class LineLoop implements LineVisitor, LineConnection, Watched {
   close(): void {
     if (this.#closing) return;
     this.#closing = true;
-    if (this.#reading) this.#reader.setException(new CloseRequested("Session closed"));
+    if (this.#reading && !this.#reader.wakeLines()) {
+      this.#reader.setException(new CloseRequested("Session closed"));
+    }
   }
 
   get closing(): boolean {
@@ -193,11 +195,11 @@ export class LineLoop implements LineVisitor, LineConnection, Watched {
         const full = this.#batchBytes >= BATCH_BYTES;
         if (this.#flush() && this.#writer.needsDrain) await this.#writer.drain();
         if (full || this.#closing) continue;
-        let line: Buffer;
+        let line: Buffer | undefined;
         this.#beginWait();
         this.#reading = true;
         try {
-          line = await reader.readLine(this.#options);
+          line = await reader.waitLines(this, this.#options);
         } catch (error) {
           this.#waiting = false;
           if (this.#closing) return (end = "close");
@@ -213,6 +215,8 @@ export class LineLoop implements LineVisitor, LineConnection, Watched {
         }
         this.#waiting = false;
         if (this.#closing) return (end = "close");
+        // The reader answered lines through linesTaken and woke the loop to go on.
+        if (line === undefined) continue;
         if (line.length === 0) return (end = "eof");
         this.onLine(line, 0, line.length);
       }
@@ -247,6 +251,22 @@ export class LineLoop implements LineVisitor, LineConnection, Watched {
       this.#queue(reply);
     }
     return this.#batchBytes < BATCH_BYTES && this.#pending === undefined && !this.#closing;
+  }
+
+  /**
+   * @internal The reader handed over the lines of an arrival while the loop
+   * waits (see `StreamReader.waitLines`): writes their replies, in the data
+   * event, with no promise. False wakes the loop: a reply is a promise, the
+   * session closes, the batch is full or the writer needs a drain.
+   */
+  linesTaken(): boolean {
+    if (this.#pending !== undefined || this.#closing) return false;
+    const full = this.#batchBytes >= BATCH_BYTES;
+    this.#flush();
+    if (full || this.#writer.needsDrain) return false;
+    // A line after these is a new wait for the slowloris guard.
+    this.#wait++;
+    return true;
   }
 
   /** @internal The slowloris guard's progress marker; see the class comment. */

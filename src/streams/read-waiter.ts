@@ -8,11 +8,13 @@ export const LOOP = 0;
 export const CHUNK = 1;
 /** `readLine`, completed straight from `feedData` with a line. */
 export const LINE = 2;
+/** A line server's wait: `feedData` hands it whole lines itself (see `StreamReader.waitLines`). */
+export const LINES = 3;
 /** No read in progress. */
 const NONE = -1;
 
 /** What kind of read is in progress (CPython's `_waiter`). */
-export type ReadKind = typeof LOOP | typeof CHUNK | typeof LINE;
+export type ReadKind = typeof LOOP | typeof CHUNK | typeof LINE | typeof LINES;
 
 /** Options of a single read. */
 export interface ReadOptions {

@@ -1,7 +1,7 @@
 import { IncompleteReadError, InvalidStateError, LimitOverrunError } from "../errors.js";
 import { ChunkQueue, type LineVisitor } from "./chunk-queue.js";
 import { lineIterator, type LinesOptions, readLines } from "./read-lines.js";
-import { CHUNK, LINE, type ReadOptions, ReadWaiter } from "./read-waiter.js";
+import { CHUNK, LINE, LINES, type ReadOptions, ReadWaiter } from "./read-waiter.js";
 import { isOneLine, type Separator, toSeparators } from "./separators.js";
 import {
   checkReadSize,
@@ -21,6 +21,12 @@ const EMPTY = Buffer.alloc(0);
 const NEWLINE = 0x0a;
 const NEWLINE_BUFFER = Buffer.of(NEWLINE);
 const NEWLINE_SEPARATORS = [NEWLINE_BUFFER];
+
+/** @internal What waits in {@link StreamReader.waitLines}: a line server's loop. */
+export interface LineBurstVisitor extends LineVisitor {
+  /** The whole lines of an arrival were handed over; false ends the wait. */
+  linesTaken(): boolean;
+}
 
 /**
  * A buffer of bytes received from a connection, read with asyncio's
@@ -42,6 +48,8 @@ export class StreamReader extends ReadWaiter implements AsyncIterable<Buffer> {
   readonly #limit: number;
   readonly #queue = new ChunkQueue();
   #eof = false;
+  // Who waits in waitLines; kept after the wait (it is the loop that owns this reader).
+  #visitor: LineBurstVisitor | undefined;
 
   constructor(options: StreamReaderOptions = {}) {
     const { limit, highWaterMark } = resolveReaderOptions(options);
@@ -79,6 +87,10 @@ export class StreamReader extends ReadWaiter implements AsyncIterable<Buffer> {
     if (this.#eof) throw new InvalidStateError("Cannot feed data: EOF was already fed");
     const queue = this.#queue;
     const kind = this.waitingKind_;
+    if (kind === LINES) {
+      this.#visit(data);
+      return;
+    }
     // The common cases, a read(n) or readLine waiting on an empty buffer for a
     // chunk that is exactly what it needs: hand the chunk over without queueing it.
     if (kind !== undefined && queue.size === 0 && !queue.discarding && data.length > 0) {
@@ -260,6 +272,52 @@ export class StreamReader extends ReadWaiter implements AsyncIterable<Buffer> {
     return count;
   }
 
+  /**
+   * @internal A line server's wait for its next lines, without a promise per
+   * line (`serveLines`'s loop): while it waits, the whole lines of each chunk
+   * that arrives go to `visitor.onLine` at once, inside `feedData`, and then
+   * `visitor.linesTaken()` is called. The wait resolves `undefined` when that
+   * returns false or after {@link wakeLines}, and rejects with what `onLine` or
+   * `linesTaken` throws. Otherwise it ends as `readLine` does: with the partial
+   * last line or an empty buffer at EOF, with LimitOverrunError for a line over
+   * the limit, with the `setException` error or the signal's reason. With a
+   * whole line buffered, at EOF or while another read is in progress it is
+   * `readLine`.
+   */
+  waitLines(visitor: LineBurstVisitor, options?: ReadOptions): Promise<Buffer | undefined> {
+    const queue = this.#queue;
+    if (this.busy_ || this.#eof || queue.size > this.#limit) return this.readLine(options);
+    if (queue.size > 0 && queue.find(NEWLINE_BUFFER) !== -1) return this.readLine(options);
+    this.#visitor = visitor;
+    return this.request_(LINES, 0, options);
+  }
+
+  /** @internal Ends a {@link waitLines} wait at once, resolving it `undefined`; false when none waits. */
+  wakeLines(): boolean {
+    if (this.waitingKind_ !== LINES) return false;
+    this.settle_();
+    return true;
+  }
+
+  /** A chunk arrived during a waitLines wait: its whole lines go to the visitor now. */
+  #visit(data: Buffer): void {
+    const queue = this.#queue;
+    const before = queue.size;
+    queue.append(data);
+    if (queue.size === before) return;
+    const visitor = this.#visitor as LineBurstVisitor;
+    let goOn: boolean;
+    try {
+      goOn = queue.takeLines(this.#limit, visitor) === 0 || visitor.linesTaken();
+    } catch (error) {
+      this.settle_(error as Error);
+      return;
+    }
+    if (!goOn) this.settle_();
+    else if (queue.size > this.#limit) this.#deliver();
+    this.grew_(queue.size);
+  }
+
   /** Takes a whole line within the limit, or returns null. */
   #lineNow(): Buffer | null {
     const end = this.#queue.find(NEWLINE_BUFFER);
@@ -386,8 +444,9 @@ export class StreamReader extends ReadWaiter implements AsyncIterable<Buffer> {
     if (kind === CHUNK) {
       if (size > 0) this.settle_(undefined, this.#take(Math.min(this.waitingSize_, size)));
       else if (this.#eof) this.settle_(undefined, EMPTY);
-    } else if (kind === LINE) {
-      const line = this.#lineNow();
+    } else if (kind === LINE || kind === LINES) {
+      // LINES: only a partial line is buffered (whole ones went to the visitor).
+      const line = kind === LINE ? this.#lineNow() : null;
       if (line !== null) this.settle_(undefined, line);
       else if (this.#eof || size > this.#limit) {
         const options = this.readOptions_;
