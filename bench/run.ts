@@ -206,8 +206,6 @@ async function main(argv: string[]): Promise<number> {
   for (let round = 1; round <= options.rounds; round++) {
     ctx.round = round;
     for (const scenario of SCENARIOS) {
-      // Memory per connection hardly moves between rounds: measured once.
-      if (scenario.kind === "idle" && round > 1) continue;
       const entries = plan.filter((e) => e.scenario === scenario);
       // Rotate who goes first, so that no peer always follows the same neighbour.
       const shift = entries.length === 0 ? 0 : (round - 1) % entries.length;

@@ -211,7 +211,9 @@ class SocketConnectionInfo implements ConnectionInfo {
   readonly #peerHost: string | undefined;
   readonly #peerPort: number | undefined;
   readonly #local: SocketAddress | string | undefined;
-  readonly tls?: TlsInfo;
+  // Declared, not a field: a plain connection's snapshot has no `tls` slot at all
+  // (8 bytes of every idle connection), as the interface says it is absent.
+  declare readonly tls?: TlsInfo;
 
   constructor(
     peerHost: string | undefined,
@@ -222,7 +224,7 @@ class SocketConnectionInfo implements ConnectionInfo {
     this.#peerHost = peerHost;
     this.#peerPort = peerPort;
     this.#local = local;
-    if (tlsInfo !== undefined) this.tls = tlsInfo;
+    if (tlsInfo !== undefined) (this as { tls?: TlsInfo }).tls = tlsInfo;
   }
 
   get peername(): SocketAddress | string | undefined {

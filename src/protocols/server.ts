@@ -34,8 +34,12 @@ import type { TransportStream } from "./transport-stream.js";
 export type { ListenTarget, ServerOptions } from "./server-options.js";
 export type { CloseCause, ServerStats } from "./server-stats.js";
 
-/** A connection waiting for a session: its socket and the facts taken at accept. */
-type Waiting = readonly [socket: net.Socket, info: ConnectionInfo];
+/**
+ * A connection waiting for a session: its socket, the facts taken at accept,
+ * and (on a plain server counting connections) the close listener that
+ * releases its admission while it waits.
+ */
+type Waiting = readonly [socket: net.Socket, info: ConnectionInfo, release?: () => void];
 
 /**
  * A listening server: one or more listening sockets (several hosts, dual
@@ -157,17 +161,12 @@ export class Server implements AsyncDisposable {
       this.#drop(socket, refused, info);
       return;
     }
-    // Every admitted socket counts until it closes, served or waiting or (over TLS)
-    // still in its handshake: a client that never says hello holds a descriptor too.
-    // Without a limit to count for, no listener: it would be a cost on every connection.
-    if (this.#admission.countsPeers && peer !== undefined) {
-      socket.once("close", () => this.#admission.release(peer));
-    } else if (this.#admission.countsOpen) {
-      socket.once("close", this.#releaseAnonymous);
-    }
     if (this.#options.noDelay !== false) socket.setNoDelay(true);
     if (this.#options.tls === undefined) this.#ready(socket, info);
     else {
+      // Every admitted socket counts until it closes, served or waiting or still in
+      // its handshake: a client that never says hello holds a descriptor too.
+      this.#releaseOnClose(socket, info);
       const proxied = this.#frontDoor !== undefined;
       if (proxied || this.#options.onHandshakeError !== undefined) {
         this.#handshaking.set(socket, info);
@@ -199,6 +198,28 @@ export class Server implements AsyncDisposable {
   #handshakeFacts(socket: tls.TLSSocket): ConnectionInfo | undefined {
     const raw = (socket as unknown as { _parent?: net.Socket | null })._parent;
     return (raw ? this.#handshaking.get(raw) : undefined) ?? this.#handshaking.get(socket);
+  }
+
+  /**
+   * Releases the admission of `socket` when it closes, through a listener of its
+   * own (returned, to be removed): for a TLS socket, whose transport is on another
+   * socket, and a plain one while it waits for a session. A served plain socket
+   * needs none: its transport's loss releases it (see `#onLost`), which spares
+   * every connection a `once` wrapper, its state and a second "close" listener.
+   */
+  #releaseOnClose(socket: net.Socket, info: ConnectionInfo): (() => void) | undefined {
+    if (!this.#admission.countsOpen) return undefined;
+    const peer = this.#admission.countsPeers ? peerKey(info) : undefined;
+    const release =
+      peer === undefined ? this.#releaseAnonymous : () => this.#admission.release(peer);
+    socket.once("close", release);
+    return release;
+  }
+
+  /** Releases a plain connection's admission, now that its socket is done with (see `#releaseOnClose`). */
+  #release(info: ConnectionInfo): void {
+    if (!this.#admission.countsOpen || this.#options.tls !== undefined) return;
+    this.#admission.release(this.#admission.countsPeers ? peerKey(info) : undefined);
   }
 
   readonly #releaseAnonymous = (): void => this.#admission.release(undefined);
@@ -264,21 +285,29 @@ export class Server implements AsyncDisposable {
     if (this.#closed) {
       // A TLS connection whose handshake ends after close() is not served.
       socket.destroy();
+      this.#release(info);
       return;
     }
-    if (this.#admission.claimSession([socket, info])) {
+    const item: [net.Socket, ConnectionInfo, (() => void)?] = [socket, info];
+    if (this.#admission.claimSession(item)) {
       this.#serve(socket, info);
-    } else if (this.#options.tls !== undefined) {
+    } else if (this.#options.tls === undefined) {
+      // Only a plain socket that waits needs a close listener of its own (see #releaseOnClose).
+      item[2] = this.#releaseOnClose(socket, info);
+    } else {
       socket.pause();
     }
   }
 
-  #serve(socket: net.Socket, info: ConnectionInfo): void {
+  #serve(socket: net.Socket, info: ConnectionInfo, release?: () => void): void {
+    // From here the transport's loss releases the admission (see #onLost).
+    if (release !== undefined) socket.off("close", release);
     let protocol: Protocol;
     try {
       protocol = this.#factory();
     } catch (error) {
       socket.destroy();
+      this.#release(info);
       this.reportError(error);
       this.#endSession();
       return;
@@ -328,6 +357,7 @@ export class Server implements AsyncDisposable {
         this.#reportHookError(hookError, transport);
       }
     }
+    this.#release(transport.info);
     if (this.#transports.delete(transport)) this.#endSession();
     this.#checkIdle();
   };
@@ -343,7 +373,9 @@ export class Server implements AsyncDisposable {
   }
 
   #endSession(): void {
-    for (const [socket, info] of this.#admission.endSession()) this.#serve(socket, info);
+    for (const [socket, info, release] of this.#admission.endSession()) {
+      this.#serve(socket, info, release);
+    }
   }
 
   readonly #reportProtocolError = (error: Error, transport: Transport): void =>

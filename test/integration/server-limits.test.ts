@@ -259,6 +259,121 @@ describe("Server limits", () => {
     });
   });
 
+  describe("maxConnections: each admitted connection frees its place exactly once", () => {
+    /** Connects a client that is refused or served; resolves with whether it was dropped. */
+    async function refused(server: { dropped: number }, port: number): Promise<boolean> {
+      const before = server.dropped;
+      const socket = await rawConnect(port);
+      socket.on("error", () => {});
+      clients.push(socket);
+      // A refused socket is destroyed at accept: its close says so, bounded.
+      await Promise.race([readToClose(socket), sleep(100)]);
+      return server.dropped > before;
+    }
+
+    test("one that waited for a session, then was served and closed", async () => {
+      const server = await startServer(recordingEcho([]), "127.0.0.1", 0, {
+        maxConnections: 2,
+        maxSessions: 1,
+      });
+      try {
+        const port = serverPort(server);
+        const a = await talk(clients, port, "a");
+        await echoed(a, "a");
+        const b = await talk(clients, port, "b");
+        await waitFor(() => server.waiting === 1, WAIT_MS, "b to wait");
+        a.socket.end();
+        await echoed(b, "b");
+        b.socket.end();
+        await waitFor(() => server.connections === 0, WAIT_MS, "b to end");
+        // Two places again, no more: a third is refused.
+        const c = await talk(clients, port, "c");
+        await echoed(c, "c");
+        await talk(clients, port, "d");
+        await waitFor(() => server.waiting === 1, WAIT_MS, "d to wait");
+        assert.equal(await refused(server, port), true, "a place freed twice lets a third in");
+        assert.equal(server.dropped, 1);
+      } finally {
+        await shutDown(server);
+      }
+    });
+
+    test("one closed unserved while it waited for a session", async () => {
+      const server = await startServer(recordingEcho([]), "127.0.0.1", 0, {
+        maxConnections: 2,
+        maxSessions: 1,
+      });
+      try {
+        const port = serverPort(server);
+        const a = await talk(clients, port, "a");
+        await echoed(a, "a");
+        const b = await talk(clients, port, "b");
+        await waitFor(() => server.waiting === 1, WAIT_MS, "b to wait");
+        server.abortWaiting();
+        await withTimeout(b.reply, WAIT_MS, "b to close");
+        // b's place comes back, once: c waits in it, d is refused.
+        await talk(clients, port, "c");
+        await waitFor(() => server.waiting === 1 || server.dropped > 0, WAIT_MS, "c to wait");
+        assert.equal(server.dropped, 0, "b's place was never freed");
+        assert.equal(await refused(server, port), true, "b's place was freed twice");
+      } finally {
+        await shutDown(server);
+      }
+    });
+
+    test("one whose protocol factory threw, or whose connectionMade threw", async () => {
+      let calls = 0;
+      const server = await createServer(
+        (): Protocol => {
+          calls++;
+          if (calls === 1) throw new Error("factory fails");
+          return {
+            connectionMade: () => {
+              throw new Error("connectionMade fails");
+            },
+            dataReceived: () => {},
+            connectionLost: () => {},
+          };
+        },
+        "127.0.0.1",
+        0,
+        { maxConnections: 1, onError: () => {} },
+      );
+      try {
+        const port = serverPort(server);
+        for (let i = 0; i < 3; i++) {
+          const socket = await rawConnect(port);
+          clients.push(socket);
+          socket.on("error", () => {});
+          await withTimeout(readToClose(socket), WAIT_MS, `connection ${i} to be closed`);
+          await waitFor(() => calls === i + 1, WAIT_MS, `connection ${i} to be served`);
+        }
+        assert.equal(server.dropped, 0, "a failed connection kept its place");
+      } finally {
+        await shutDown(server);
+      }
+    });
+
+    test("one counted per peer, served and closed", async () => {
+      const server = await startServer(recordingEcho([]), "127.0.0.1", 0, {
+        maxConnectionsPerPeer: 1,
+      });
+      try {
+        const port = serverPort(server);
+        const a = await talk(clients, port, "a");
+        await echoed(a, "a");
+        a.socket.end();
+        await waitFor(() => server.connections === 0, WAIT_MS, "a to end");
+        const b = await talk(clients, port, "b");
+        await echoed(b, "b");
+        assert.equal(await refused(server, port), true, "the peer's place was freed twice");
+        assert.equal(server.dropped, 1);
+      } finally {
+        await shutDown(server);
+      }
+    });
+  });
+
   describe("maxConnectionsPerPeer", () => {
     test("a third connection from one address is dropped while another address is served, until one closes", async (t) => {
       if (!(await ipv6Loopback())) {

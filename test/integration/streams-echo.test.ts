@@ -7,7 +7,7 @@ import type { StreamReader } from "../../src/streams/stream-reader.js";
 import type { StreamWriter } from "../../src/streams/stream-writer.js";
 import { WAIT_MS } from "../helpers/net.js";
 import { deferred, echoHandler, readToEof, serverPort, shutDown } from "../helpers/servers.js";
-import { waitFor, withTimeout } from "../helpers/with-timeout.js";
+import { isPending, waitFor, withTimeout } from "../helpers/with-timeout.js";
 
 const MESSAGES = ["This is the message. ", "It will be sent ", "in parts."];
 
@@ -103,6 +103,62 @@ describe("streams echo (seed 000)", () => {
       writer.close();
       await waitFor(() => server.connections === 0, WAIT_MS, "the server connection to end");
     } finally {
+      await shutDown(server);
+    }
+  });
+
+  test("each handler's end closes its own connection, whichever ends first, fulfilled or rejected", async () => {
+    // Handler i waits for its own signal, then ends as told: the ends must reach their own writers.
+    const signals = [
+      deferred<"ok" | "fail">(),
+      deferred<"ok" | "fail">(),
+      deferred<"ok" | "fail">(),
+    ];
+    const reported: Error[] = [];
+    let next = 0;
+    const server = await startServer(
+      async (_reader, writer) => {
+        const i = next++;
+        writer.write(`${i}\n`);
+        if ((await signals[i]!.promise) === "fail") throw new Error(`handler ${i} fails`);
+      },
+      "127.0.0.1",
+      0,
+      { onError: (error) => reported.push(error) },
+    );
+    try {
+      const port = serverPort(server);
+      const clients: { reader: StreamReader; writer: StreamWriter }[] = [];
+      for (let i = 0; i < 3; i++) {
+        const client = await openConnection("127.0.0.1", port);
+        assert.equal(
+          (await withTimeout(client.reader.readLine(), WAIT_MS, "hello")).toString(),
+          `${i}\n`,
+        );
+        clients.push(client);
+      }
+      // The server's close reaches the client as EOF; the client's close then ends it.
+      const eofs = clients.map(({ reader }) => readToEof(reader));
+      const ended = async (i: number) => {
+        assert.equal((await withTimeout(eofs[i]!, WAIT_MS, `EOF ${i}`)).length, 0);
+        clients[i]!.writer.close();
+      };
+      signals[2]!.resolve("fail");
+      await ended(2);
+      signals[0]!.resolve("ok");
+      await ended(0);
+      await waitFor(() => server.connections === 1, WAIT_MS, "the two ended connections to close");
+      assert.equal(await isPending(eofs[1]!, 50), true, "the waiting handler's connection closed");
+      signals[1]!.resolve("ok");
+      await ended(1);
+      await waitFor(() => server.connections === 0, WAIT_MS, "every server connection to end");
+      assert.deepEqual(
+        reported.map((e) => e.message),
+        ["handler 2 fails"],
+      );
+    } finally {
+      // A failed check must not leave a handler waiting for ever.
+      for (const signal of signals) signal.resolve("ok");
       await shutDown(server);
     }
   });

@@ -45,6 +45,8 @@ describe("captureConnectionInfo", () => {
       },
     );
     assert.equal(info.tls, undefined);
+    // Absent, as ConnectionInfo says, not a slot holding undefined.
+    assert.equal(Object.hasOwn(info, "tls"), false);
   });
 
   test("a TLS socket's state is taken with it", () => {

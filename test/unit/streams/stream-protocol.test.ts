@@ -146,6 +146,28 @@ describe("StreamProtocol", () => {
     await tick();
     assert.equal(await isPending(protocol.writer.waitClosed(), 0), false);
   });
+
+  // What a connection waits on is made at its first wait: these waits come first after the loss.
+  test("a drain first asked after a failed loss still names its cause", async () => {
+    const { protocol } = connected();
+    const reset = new ConnectionResetError();
+    protocol.connectionLost(reset);
+    const error = await protocol.writer.drain().catch((e: unknown) => e);
+    assert.ok(error instanceof ConnectionClosedError);
+    assert.equal(error.cause, reset);
+    assert.equal(await isPending(protocol.writer.waitClosed(), 0), false);
+  });
+
+  test("after a clean loss a first drain rejects without a cause and waitClosed resolves", async () => {
+    const { protocol } = connected();
+    const waiting = protocol.writer.waitClosed();
+    protocol.connectionLost();
+    await withTimeout(waiting, 1000, "waitClosed at a clean loss");
+    const error = await protocol.writer.drain().catch((e: unknown) => e);
+    assert.ok(error instanceof ConnectionClosedError);
+    assert.equal(error.cause, undefined);
+    assert.equal(await isPending(protocol.writer.waitClosed(), 0), false);
+  });
 });
 
 /** A transport stub that also answers isReading, for the graceful stop. */
@@ -246,6 +268,26 @@ describe("StreamProtocol.shutdownRequested", () => {
     protocol.dataReceived(Buffer.from("late"));
     assert.equal(protocol.reader.bufferedSize, 0);
     assert.equal(protocol.eofReceived(), true);
+  });
+
+  test("connectionLost cancels the settle timer of a stop in progress", () => {
+    const live = new Set<object>();
+    const clock = {
+      now: () => 0,
+      schedule: () => {
+        const timer = {};
+        live.add(timer);
+        return timer;
+      },
+      cancel: (timer: object) => live.delete(timer),
+    };
+    const protocol = new StreamProtocol();
+    protocol.connectionMade({ ...fakeTransport().transport, clock } as unknown as Transport);
+    protocol.dataReceived(Buffer.from("x"));
+    protocol.shutdownRequested();
+    assert.equal(live.size, 1, "a connection that just received settles on a timer");
+    protocol.connectionLost(new ConnectionResetError());
+    assert.equal(live.size, 0);
   });
 
   test("after the peer's EOF it does nothing; after connectionLost its timer is gone", async () => {
