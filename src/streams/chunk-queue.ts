@@ -71,6 +71,10 @@ export class ChunkQueue {
   #sep: Buffer | undefined;
   #searched = 0;
   #discarding = false;
+  // The chunk views were last cut from, with its ArrayBuffer and offset (see #view).
+  #viewed: Buffer | undefined;
+  #viewedBuffer: ArrayBufferLike | undefined;
+  #viewedOffset = 0;
 
   /**
    * Bytes examined by every queue's searches since the process started: a
@@ -286,7 +290,7 @@ export class ChunkQueue {
       this.#head = head + n;
       this.#size -= n;
       this.#searched = Math.max(0, this.#searched - n);
-      return first.subarray(head, head + n);
+      return this.#view(first, head, n);
     }
     let result: Buffer;
     if (n === first.length - head) {
@@ -368,6 +372,20 @@ export class ChunkQueue {
     this.#discarding = false;
   }
 
+  /**
+   * `chunk.subarray(start, start + length)`, cheaper when several views are
+   * cut from one chunk (a framing's every token): `subarray` asks the chunk
+   * for its ArrayBuffer each time, a native call; this asks once per chunk.
+   */
+  #view(chunk: Buffer, start: number, length: number): Buffer {
+    if (chunk !== this.#viewed) {
+      this.#viewed = chunk;
+      this.#viewedBuffer = chunk.buffer;
+      this.#viewedOffset = chunk.byteOffset;
+    }
+    return Buffer.from(this.#viewedBuffer as ArrayBuffer, this.#viewedOffset + start, length);
+  }
+
   #push(chunk: Buffer): void {
     if (this.#chunks === NO_CHUNKS) this.#chunks = [chunk];
     else this.#chunks.push(chunk);
@@ -380,6 +398,9 @@ export class ChunkQueue {
     this.#size = 0;
     this.#tail = undefined;
     this.#searched = 0;
+    // A consumed chunk is not kept alive by the view cache.
+    this.#viewed = undefined;
+    this.#viewedBuffer = undefined;
   }
 
   /** A match of `sep` starting in [from, end) of chunk `i`'s logical range and running past it. */
