@@ -9,8 +9,8 @@
  *     redis-cli -p 6380 GET greeting
  *
  * The framing (kv-server/resp-reader.ts) uses the reader's synchronous
- * `readUntilNow` / `readExactlyNow`, so a pipelined burst is parsed and
- * answered without a promise per command (kv-server/serve-resp.ts).
+ * `readTokensNow` / `readUntilNow` / `readExactlyNow`, so a pipelined burst is
+ * parsed and answered without a promise per command (kv-server/serve-resp.ts).
  *
  * @module
  */

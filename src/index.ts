@@ -100,6 +100,7 @@ export {
   type Separator,
   StreamReader,
   type StreamReaderOptions,
+  type TokenVisitor,
 } from "./streams/stream-reader.js";
 export { SHUTDOWN_SETTLE_MS, StreamProtocol } from "./streams/stream-protocol.js";
 export {

@@ -6,7 +6,12 @@
  * @module
  */
 
-import { IncompleteReadError, LimitOverrunError, type StreamReader } from "asyncnet";
+import {
+  IncompleteReadError,
+  LimitOverrunError,
+  type StreamReader,
+  type TokenVisitor,
+} from "asyncnet";
 
 /** The longest bulk string accepted, in bytes (Redis allows 512 MB; an example needs less). */
 export const MAX_BULK = 1024 * 1024;
@@ -23,20 +28,30 @@ const STAR = 0x2a;
 const DOLLAR = 0x24;
 const MINUS = 0x2d;
 const ZERO = 0x30;
+const CR = 0x0d;
+const LF = 0x0a;
 
 /**
  * Reads commands one at a time, keeping its place inside a command whose
  * bytes have not all arrived, so that {@link nextNow} can parse every
  * buffered command in one synchronous burst and {@link next} waits only for
  * the bytes still missing.
+ *
+ * It is the reader's {@link TokenVisitor}: `reader.readTokensNow` hands it
+ * each buffered token in place (a header line, or a bulk string's bytes and
+ * `\r\n`, as {@link want} says), so a command costs a Buffer per argument and
+ * none per header. What `readTokensNow` leaves (EOF, an over-long line) goes
+ * through `readUntilNow` / `readExactlyNow`, which say why.
  */
-export class RespReader {
+export class RespReader implements TokenVisitor {
   readonly #reader: StreamReader;
   /** The arguments of the multi-bulk command being read, or null between commands. */
   #args: Buffer[] | null = null;
   #missing = 0;
-  /** The length of the bulk string whose bytes come next, or -1 when a line comes next. */
-  #bulk = -1;
+  /** The command {@link onToken} completed, until nextNow or next returns it. */
+  #ready: Buffer[] | null = null;
+  /** The token that comes next: -1 a line (through `\r\n`), else a bulk string's bytes and `\r\n`. */
+  want = -1;
 
   constructor(reader: StreamReader) {
     this.#reader = reader;
@@ -50,17 +65,12 @@ export class RespReader {
    */
   nextNow(): Buffer[] | null {
     for (;;) {
-      if (this.#bulk >= 0) {
-        const bytes = this.#reader.readExactlyNow(this.#bulk + 2);
-        if (bytes === null) return null;
-        const command = this.#onBulk(bytes);
-        if (command !== null) return command;
-      } else {
-        const line = this.#readLineNow();
-        if (line === null) return null;
-        const command = this.#onLine(line);
-        if (command !== null) return command;
-      }
+      this.#reader.readTokensNow(CRLF, this);
+      const ready = this.#take();
+      if (ready !== null) return ready;
+      const bytes = this.want >= 0 ? this.#reader.readExactlyNow(this.want) : this.#readLineNow();
+      if (bytes === null) return null;
+      this.onToken(bytes, 0, bytes.length);
     }
   }
 
@@ -74,23 +84,74 @@ export class RespReader {
       const ready = this.nextNow();
       if (ready !== null) return ready;
       // Wait (asynchronously, once) for what is missing; the rest is parsed synchronously again.
-      let command: Buffer[] | null;
-      if (this.#bulk >= 0) {
-        command = this.#onBulk(await this.#reader.readExactly(this.#bulk + 2));
+      let bytes: Buffer;
+      if (this.want >= 0) {
+        bytes = await this.#reader.readExactly(this.want);
       } else {
-        let line: Buffer;
         try {
-          line = await this.#reader.readUntil(CRLF);
+          bytes = await this.#reader.readUntil(CRLF);
         } catch (error) {
           if (error instanceof IncompleteReadError && this.#args === null) {
             if (error.partial.length === 0) return null;
           }
           throw translate(error);
         }
-        command = this.#onLine(line);
       }
+      this.onToken(bytes, 0, bytes.length);
+      const command = this.#take();
       if (command !== null) return command;
     }
+  }
+
+  /**
+   * One token, `bytes[start, end)`: a line with its `\r\n` (a command's
+   * header, a bulk string's header, or an inline command), or a bulk string's
+   * bytes and `\r\n`. Returns false once a command is complete.
+   * @throws {RespProtocolError} for malformed input.
+   */
+  onToken(bytes: Buffer, start: number, end: number): boolean {
+    if (this.want >= 0) return this.#onBulk(bytes, start, end);
+    if (this.#args === null) {
+      if (bytes[start] !== STAR) {
+        this.#ready = inline(bytes.subarray(start, end - 2));
+        return false;
+      }
+      const count = parseCount(bytes, start, end - 2, MAX_ARGS, "multibulk length");
+      if (count <= 0) {
+        this.#ready = [];
+        return false;
+      }
+      this.#args = [];
+      this.#missing = count;
+      return true;
+    }
+    if (bytes[start] !== DOLLAR) {
+      throw new RespProtocolError(`expected '$', got '${String.fromCharCode(bytes[start] ?? 0)}'`);
+    }
+    const size = parseCount(bytes, start, end - 2, MAX_BULK, "bulk length");
+    if (size < 0) throw new RespProtocolError("invalid bulk length");
+    this.want = size + 2;
+    return true;
+  }
+
+  #onBulk(bytes: Buffer, start: number, end: number): boolean {
+    if (bytes[end - 2] !== CR || bytes[end - 1] !== LF) {
+      throw new RespProtocolError("bulk string not followed by CRLF");
+    }
+    this.want = -1;
+    const args = this.#args as Buffer[];
+    // A view, not a copy: the reader never overwrites bytes it handed over.
+    args.push(bytes.subarray(start, end - 2));
+    if (--this.#missing > 0) return true;
+    this.#args = null;
+    this.#ready = args;
+    return false;
+  }
+
+  #take(): Buffer[] | null {
+    const ready = this.#ready;
+    this.#ready = null;
+    return ready;
   }
 
   #readLineNow(): Buffer | null {
@@ -104,43 +165,11 @@ export class RespReader {
       throw translate(error);
     }
   }
-
-  /** A line with its `\r\n`: a command's header, a bulk string's header, or an inline command. */
-  #onLine(line: Buffer): Buffer[] | null {
-    const end = line.length - 2;
-    if (this.#args === null) {
-      if (line[0] !== STAR) return inline(line.subarray(0, end));
-      const count = parseCount(line, end, MAX_ARGS, "multibulk length");
-      if (count <= 0) return [];
-      this.#args = [];
-      this.#missing = count;
-      return null;
-    }
-    if (line[0] !== DOLLAR) {
-      throw new RespProtocolError(`expected '$', got '${String.fromCharCode(line[0] ?? 0)}'`);
-    }
-    this.#bulk = parseCount(line, end, MAX_BULK, "bulk length");
-    if (this.#bulk < 0) throw new RespProtocolError("invalid bulk length");
-    return null;
-  }
-
-  #onBulk(bytes: Buffer): Buffer[] | null {
-    const length = this.#bulk;
-    if (bytes[length] !== 0x0d || bytes[length + 1] !== 0x0a) {
-      throw new RespProtocolError("bulk string not followed by CRLF");
-    }
-    this.#bulk = -1;
-    const args = this.#args as Buffer[];
-    args.push(bytes.subarray(0, length));
-    if (--this.#missing > 0) return null;
-    this.#args = null;
-    return args;
-  }
 }
 
-/** `-?\d{1,10}` in `line[1, end)` as a number, at most `max`, read from the bytes (no string). */
-function parseCount(line: Buffer, end: number, max: number, what: string): number {
-  let p = 1;
+/** `-?\d{1,10}` in `line[start + 1, end)` as a number, at most `max`, read from the bytes (no string). */
+function parseCount(line: Buffer, start: number, end: number, max: number, what: string): number {
+  let p = start + 1;
   const negative = line[p] === MINUS;
   if (negative) p++;
   const digits = end - p;

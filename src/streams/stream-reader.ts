@@ -8,6 +8,7 @@ import {
   resolveReaderOptions,
   type StreamReaderOptions,
 } from "./stream-reader-options.js";
+import { type TokenVisitor, takeTokens } from "./take-tokens.js";
 import { takeUntil } from "./take-until.js";
 
 export type { LineVisitor } from "./chunk-queue.js";
@@ -16,6 +17,7 @@ export type { ReadOptions } from "./read-waiter.js";
 export { DEFAULT_LIMIT, resolveLimit } from "./resolve-limit.js";
 export type { Separator } from "./separators.js";
 export type { StreamReaderOptions } from "./stream-reader-options.js";
+export type { TokenVisitor } from "./take-tokens.js";
 
 const EMPTY = Buffer.alloc(0);
 const NEWLINE = 0x0a;
@@ -316,6 +318,36 @@ export class StreamReader extends ReadWaiter implements AsyncIterable<Buffer> {
     if (!goOn) this.settle_();
     else if (queue.size > this.#limit) this.#deliver();
     this.grew_(queue.size);
+  }
+
+  /**
+   * Hands every token already buffered to `visitor.onToken(bytes, start, end)`
+   * in place, without a Buffer per token: exactly `visitor.want` bytes, or,
+   * when `want` is -1, the bytes through `separator` (included), which must
+   * start within `limit`; `onToken` sets `want` for the next token. Stops,
+   * returning how many it handed over, when the wanted token is not buffered
+   * or after `onToken` returns false (that token is consumed). Never waits or
+   * throws for the reader's sake: EOF, a separator past the limit and errors
+   * are left for `readUntilNow` / `readExactlyNow` (or their async forms),
+   * which the caller calls next for the same token; 0 while another read waits.
+   *
+   * This is `readUntilNow` and `readExactlyNow` for length-prefixed framings
+   * parsed in one burst (RESP: a line `$3\r\n` asks for 5 bytes next): it
+   * saves a Buffer per token. The bytes are never overwritten, so a view of
+   * them (`bytes.subarray(start, end)`) may be kept, as a `readExactly`
+   * result is. `onToken` must not read from this reader.
+   * @throws {TypeError} / {RangeError} for an invalid separator, as `readUntil`
+   *   (one separator only); whatever `onToken` throws, its token consumed.
+   */
+  readTokensNow(separator: Separator, visitor: TokenVisitor): number {
+    const separators = toSeparators(separator);
+    if (separators.length !== 1) {
+      throw new RangeError("Invalid separator: readTokensNow takes exactly one");
+    }
+    if (this.busy_) return 0;
+    const count = takeTokens(this.#queue, separators[0] as Buffer, this.#limit, visitor);
+    this.#resumeIfDrained();
+    return count;
   }
 
   /** Takes a whole line within the limit, or returns null. */
