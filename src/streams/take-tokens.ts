@@ -2,7 +2,7 @@ import type { ChunkQueue } from "./chunk-queue.js";
 
 const EMPTY = Buffer.alloc(0);
 
-/** Receives the tokens of {@link takeTokens}: a framing's parser, told each token in place. */
+/** Receives the tokens of `StreamReader.readTokensNow`: a framing's parser, told each token in place. */
 export interface TokenVisitor {
   /**
    * The token to read next: `-1` through the separator, `n >= 0` exactly `n`
