@@ -68,6 +68,10 @@ class CloseRequested extends Error {}
  * needs it. A reply that is a promise ends the burst: what was queued before
  * it is written, the loop awaits it, queues its result and goes on, so order
  * holds and no line is handed over before the reply to the one before it.
+ * While the loop waits, the reader hands it each arrival's lines inside the
+ * data event (`reader.waitLines`) and their replies are written there
+ * (`linesTaken`): a ping-pong line costs no promise. Anything else (a promise,
+ * a close, a full batch, a drain, EOF, an error) wakes the loop to do as above.
  *
  * The slowloris guard is a {@link Sweeper} shared by every loop with the same
  * `lineTimeout` and clock: the loop's progress marker is the number of its
