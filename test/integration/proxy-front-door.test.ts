@@ -15,13 +15,11 @@ import { startServer } from "../../src/streams/start-server.js";
 import type { StreamReader } from "../../src/streams/stream-reader.js";
 import type { StreamWriter } from "../../src/streams/stream-writer.js";
 import { rawConnect, readToClose, WAIT_MS } from "../helpers/net.js";
+import { CLIENT, echoWithPeer, FRONT, V1 } from "../helpers/proxied-peer.js";
 import { serverPort, shutDown } from "../helpers/servers.js";
 import { VirtualClock } from "../helpers/virtual-clock.js";
 import { waitFor, withTimeout } from "../helpers/with-timeout.js";
 
-const CLIENT = { address: "203.0.113.7", port: 40000 };
-const FRONT = { address: "198.51.100.1", port: 443 };
-const V1 = buildProxyHeaderV1({ source: CLIENT, destination: FRONT });
 const V2 = buildProxyHeaderV2({
   source: CLIENT,
   destination: FRONT,
@@ -47,12 +45,7 @@ async function peerEcho(reader: StreamReader, writer: StreamWriter): Promise<voi
     sockname: writer.getExtraInfo("sockname") as SocketAddress,
     proxy: writer.getExtraInfo("proxy") as ProxyInfo | undefined,
   });
-  for (;;) {
-    const line = await reader.readLine();
-    if (line.length === 0) break;
-    writer.write(`${peer.address}:${peer.port} ${line.toString()}`);
-  }
-  writer.close();
+  await echoWithPeer(reader, writer, peer);
 }
 
 async function start(

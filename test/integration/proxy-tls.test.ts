@@ -5,7 +5,6 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { Duplex } from "node:stream";
 import tls from "node:tls";
 import type { ProxyRefusedError } from "../../src/errors.js";
-import { buildProxyHeaderV1 } from "../../src/framing/proxy-header-build-v1.js";
 import { buildProxyHeaderV2 } from "../../src/framing/proxy-header-build-v2.js";
 import type {
   ConnectionInfo,
@@ -20,13 +19,11 @@ import type { StreamReader } from "../../src/streams/stream-reader.js";
 import type { StreamWriter } from "../../src/streams/stream-writer.js";
 import { makeCertificates, type TestCertificates } from "../cli/tls-certs.js";
 import { rawConnect, readToClose, WAIT_MS } from "../helpers/net.js";
+import { CLIENT, echoWithPeer, FRONT, V1 } from "../helpers/proxied-peer.js";
 import { serverPort, shutDown } from "../helpers/servers.js";
 import { VirtualClock } from "../helpers/virtual-clock.js";
 import { waitFor, withTimeout } from "../helpers/with-timeout.js";
 
-const CLIENT = { address: "203.0.113.7", port: 40000 };
-const FRONT = { address: "198.51.100.1", port: 443 };
-const V1 = buildProxyHeaderV1({ source: CLIENT, destination: FRONT });
 const V2 = buildProxyHeaderV2({
   source: CLIENT,
   destination: FRONT,
@@ -54,12 +51,7 @@ async function peerEcho(reader: StreamReader, writer: StreamWriter): Promise<voi
     proxy: writer.getExtraInfo("proxy") as ProxyInfo | undefined,
     tls: writer.transport.info.tls,
   });
-  for (;;) {
-    const line = await reader.readLine();
-    if (line.length === 0) break;
-    writer.write(`${peer.address}:${peer.port} ${line.toString()}`);
-  }
-  writer.close();
+  await echoWithPeer(reader, writer, peer);
 }
 
 async function start(
