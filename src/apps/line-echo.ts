@@ -65,6 +65,20 @@ function plainEnd(bytes: Buffer, start: number, end: number): number {
   return stripped;
 }
 
+const ECHOED = Buffer.from("Echoed: '", "latin1");
+const QUOTE_CRLF = Buffer.from("'\r\n", "latin1");
+
+/** Whether `bytes[start, end)` is `quit`. */
+function isQuit(bytes: Buffer, start: number, end: number): boolean {
+  return (
+    end - start === 4 &&
+    bytes[start] === 0x71 &&
+    bytes[start + 1] === 0x75 &&
+    bytes[start + 2] === 0x69 &&
+    bytes[start + 3] === 0x74
+  );
+}
+
 /** The line echo as a line session. */
 class LineEcho implements LineSession {
   readonly #conn: LineConnection;
@@ -75,15 +89,17 @@ class LineEcho implements LineSession {
     this.#trace = trace;
   }
 
-  onLineBytes(bytes: Buffer, start: number, end: number): Uint8Array | string {
+  onLineBytes(bytes: Buffer, start: number, end: number): Uint8Array | string | undefined {
     const plain = plainEnd(bytes, start, end);
-    if (plain !== -1) {
+    if (plain !== -1 && !isQuit(bytes, start, plain)) {
       // The bytes are the text: ascii() adds only the quotes, rstrip() only cut ASCII.
-      const text = bytes.toString("latin1", start, plain);
-      if (text !== "quit") {
-        this.#trace?.line(text);
-        return `Echoed: '${text}'\r\n`;
-      }
+      // Copied between the quotes as they are: no decoding, no string per line.
+      this.#trace?.line(bytes.toString("latin1", start, plain));
+      const conn = this.#conn;
+      conn.append(ECHOED);
+      conn.append(bytes, start, plain);
+      conn.append(QUOTE_CRLF);
+      return undefined;
     }
     const { reply, close, text } = lineEchoReply(bytes.subarray(start, end));
     if (text !== undefined) this.#trace?.line(text);

@@ -57,6 +57,19 @@ export interface LineConnection {
    * @throws {TypeError} when `data` is neither a string nor a Uint8Array.
    */
   write(data: string | Uint8Array): void;
+  /**
+   * Adds `bytes[start, end)` to the reply of the line being answered, copied
+   * at once: a reply built from pieces (`onLineBytes`' own bytes among them)
+   * without a Buffer per line. The pieces go out in the order of the calls,
+   * before whatever the answering hook then returns, and are written with the
+   * rest of the burst's replies. Called while no line is being answered (from
+   * a timer, after a promise), it is {@link write} of a copy.
+   *
+   * @throws {TypeError} when `bytes` is not a Uint8Array.
+   * @throws {RangeError} when `start` and `end` are not integers with
+   *   `0 <= start <= end <= bytes.length`.
+   */
+  append(bytes: Uint8Array, start?: number, end?: number): void;
   /** True while the write buffer is over its high-water mark, or the connection is closing. */
   readonly needsDrain: boolean;
   /** Resolves once the write buffer is at its low-water mark; rejects once the connection is lost. */

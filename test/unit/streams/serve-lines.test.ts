@@ -76,6 +76,75 @@ describe("serveLines options and sessions", () => {
     assert.equal(writer.writes, 0);
   });
 
+  test("conn.append builds a reply from pieces, before what the hook returns, in line order", async () => {
+    const writer = new FakeWriter();
+    const end = await serveLines((conn) => ({
+      onLineBytes(bytes, start, stop) {
+        conn.append(Buffer.from("[", "latin1"));
+        conn.append(bytes, start, stop);
+        // The reader's bytes are copied at once: changing them later changes no reply.
+        bytes.fill(0x3f, start, stop);
+        return "]\n";
+      },
+    }))(fedReader(["one\ntwo\nthree\n", "four\n"]), writer);
+    assert.equal(end, "eof");
+    assert.equal(writer.text(), "[one]\n[two]\n[three]\n[four]\n");
+    // The lines were all buffered: one burst, one write, pieces and returned strings together.
+    assert.equal(writer.writes, 1);
+  });
+
+  test("conn.append between string and byte replies keeps their order", async () => {
+    const writer = new FakeWriter();
+    let n = 0;
+    await serveLines((conn) => ({
+      onLine(line) {
+        n++;
+        if (n % 3 === 0) return Buffer.from(`b${line}\n`);
+        if (n % 3 === 1) return `s${line}\n`;
+        conn.append(Buffer.from(`a${line}`));
+        return "\n";
+      },
+    }))(fedReader(["1\n2\n3\n4\n5\n6\n7\n"]), writer);
+    assert.equal(writer.text(), "s1\na2\nb3\ns4\na5\nb6\ns7\n");
+  });
+
+  test("conn.append while no line is being answered writes a copy at once", async () => {
+    const writer = new FakeWriter();
+    let saved: LineConnection | undefined;
+    const reader = fedReader(["hi\n"], false);
+    const done = serveLines((conn) => {
+      saved = conn;
+      return { onLine: (line) => `${line}\n` };
+    })(reader, writer);
+    await new Promise((resolve) => setImmediate(resolve));
+    const bytes = Buffer.from("xnewsx");
+    saved?.append(bytes, 1, 5);
+    bytes.fill(0x21);
+    assert.equal(writer.text(), "hi\nnews");
+    reader.feedEof();
+    assert.equal(await done, "eof");
+  });
+
+  for (const [name, args, type] of [
+    ["a string", ["text"], TypeError],
+    ["a start past the end", [Buffer.from("ab"), 3], RangeError],
+    ["an end before the start", [Buffer.from("ab"), 1, 0], RangeError],
+    ["an end past the bytes", [Buffer.from("ab"), 0, 3], RangeError],
+    ["a fractional start", [Buffer.from("ab"), 0.5], RangeError],
+  ] as const) {
+    test(`conn.append refuses ${name}, failing only that connection`, async () => {
+      const writer = new FakeWriter();
+      const done = serveLines((conn) => ({
+        onLine() {
+          (conn.append as (...a: unknown[]) => void)(...args);
+          return "not sent\n";
+        },
+      }))(fedReader(["x\n"]), writer);
+      await assert.rejects(done, (error) => error instanceof type);
+      assert.equal(writer.text(), "");
+    });
+  }
+
   test("conn.logger is the logger option, or a silent one", async () => {
     const loggers: unknown[] = [];
     const factory = (conn: LineConnection): LineSession => {

@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ReplyBytes } from "../../../src/streams/reply-slab.js";
+
+const latin1 = (text: string) => Buffer.from(text, "latin1");
+
+test("pieces come out as one Buffer, in the order they were added", () => {
+  const bytes = new ReplyBytes();
+  const line = latin1("xx hello yy");
+  bytes.add(latin1("Echoed: '"), 0, 9);
+  bytes.add(line, 3, 8);
+  bytes.addText("'\r\n");
+  assert.equal(bytes.size, 17);
+  assert.equal(bytes.take().toString("latin1"), "Echoed: 'hello'\r\n");
+  assert.equal(bytes.size, 0);
+  assert.equal(bytes.take().length, 0, "an empty take is empty");
+});
+
+test("text is encoded as UTF-8", () => {
+  const bytes = new ReplyBytes();
+  bytes.addText("é€😀");
+  assert.deepEqual(bytes.take(), Buffer.from("é€😀", "utf8"));
+});
+
+test("two connections adding in turn each get only their own bytes, in order", () => {
+  const a = new ReplyBytes();
+  const b = new ReplyBytes();
+  for (let i = 0; i < 100; i++) {
+    a.addText(`a${i},`);
+    b.addText(`b${i},`);
+  }
+  const expect = (tag: string) => Array.from({ length: 100 }, (_, i) => `${tag}${i},`).join("");
+  assert.equal(a.take().toString(), expect("a"));
+  assert.equal(b.take().toString(), expect("b"));
+});
+
+test("a Buffer handed out is never written again, across many slabs", () => {
+  const bytes = new ReplyBytes();
+  const taken: [Buffer, string][] = [];
+  // 300 KiB in all: several slabs used up and replaced.
+  for (let i = 0; i < 3000; i++) {
+    const piece = `${i}:${"x".repeat(i % 97)};`;
+    bytes.addText(piece);
+    if (i % 7 === 0) {
+      const out = bytes.take();
+      taken.push([out, out.toString("latin1")]);
+    }
+  }
+  const other = new ReplyBytes();
+  for (let i = 0; i < 2000; i++) other.add(latin1("ZZZZZZZZZZ"), 0, 10);
+  other.take();
+  for (const [out, was] of taken) assert.equal(out.toString("latin1"), was);
+});
+
+test("a piece larger than a slab, and one added whole, keep their place", () => {
+  const bytes = new ReplyBytes();
+  const big = Buffer.alloc(100_000, 0x61);
+  bytes.addText("<");
+  bytes.add(big, 0, big.length);
+  bytes.addText("|");
+  const whole = Buffer.alloc(20_000, 0x62);
+  bytes.push(whole);
+  bytes.push(latin1("small"));
+  bytes.addText(">");
+  const out = bytes.take().toString("latin1");
+  assert.equal(out, `<${"a".repeat(100_000)}|${"b".repeat(20_000)}small>`);
+});
+
+test("a large reply added whole is kept by reference, not copied", () => {
+  const bytes = new ReplyBytes();
+  const whole = Buffer.alloc(20_000, 0x62);
+  bytes.push(whole);
+  assert.equal(bytes.take(), whole);
+});
