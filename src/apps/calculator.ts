@@ -9,7 +9,14 @@ import { type CalculatorOptions, CalculatorSession } from "../framing/calculator
 import type { LineConnection, LineSession, LinesEnd } from "../streams/line-session.js";
 import type { StreamReader } from "../streams/stream-reader.js";
 import type { AppWriter } from "./app-options.js";
-import { type LineAppOptions, lineTimedOut, lineTooLong, serveLineApp } from "./line-app.js";
+import {
+  type LineAppOptions,
+  lineAppServer,
+  lineTimedOut,
+  lineTooLong,
+  serveLineApp,
+} from "./line-app.js";
+import type { LinesHandler } from "../streams/serve-lines.js";
 import type { LineTrace } from "./line-trace.js";
 
 /** Options of {@link calculator}: the app's and the session's (`maxDigits`, `maxResultDigits`). */
@@ -37,6 +44,17 @@ export function calculator(
   options: CalculatorAppOptions,
 ): Promise<LinesEnd> {
   return serveLineApp(reader, writer, options, calculatorSession);
+}
+
+/**
+ * The `startServer` handler of {@link calculator} for `options`, made once per
+ * options object: given to startServer as it is, it serves each connection
+ * with no promise to follow (less memory per idle connection than a handler
+ * that calls {@link calculator}).
+ * @throws {RangeError} for bad options.
+ */
+export function calculatorServer(options: CalculatorAppOptions): LinesHandler {
+  return lineAppServer(options, calculatorSession);
 }
 
 function calculatorSession(

@@ -66,6 +66,25 @@ export function serveLineApp<O extends LineAppOptions>(
   options: O,
   makeSession: LineAppSession<O>,
 ): Promise<LinesEnd> {
+  let handler: LinesHandler;
+  try {
+    handler = lineAppServer(options, makeSession);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return handler(reader, writer);
+}
+
+/**
+ * The `startServer` handler of a line app for `options` (the one
+ * {@link serveLineApp} uses for them): given to startServer itself, it serves
+ * each connection with no promise to follow (see `serveLines`).
+ * @throws {RangeError} for bad options.
+ */
+export function lineAppServer<O extends LineAppOptions>(
+  options: O,
+  makeSession: LineAppSession<O>,
+): LinesHandler {
   let byOptions = handlers.get(makeSession as LineAppSession<never>);
   if (byOptions === undefined) {
     byOptions = new WeakMap();
@@ -73,14 +92,10 @@ export function serveLineApp<O extends LineAppOptions>(
   }
   let handler = byOptions.get(options);
   if (handler === undefined) {
-    try {
-      handler = lineAppHandler(options, makeSession);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    handler = lineAppHandler(options, makeSession);
     byOptions.set(options, handler);
   }
-  return handler(reader, writer);
+  return handler;
 }
 
 function lineAppHandler<O extends LineAppOptions>(

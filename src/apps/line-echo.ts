@@ -9,7 +9,14 @@ import { lineEchoReply } from "../framing/line-echo.js";
 import type { LineConnection, LineSession, LinesEnd } from "../streams/line-session.js";
 import type { StreamReader } from "../streams/stream-reader.js";
 import type { AppWriter } from "./app-options.js";
-import { type LineAppOptions, lineTimedOut, lineTooLong, serveLineApp } from "./line-app.js";
+import {
+  type LineAppOptions,
+  lineAppServer,
+  lineTimedOut,
+  lineTooLong,
+  serveLineApp,
+} from "./line-app.js";
+import type { LinesHandler } from "../streams/serve-lines.js";
 import type { LineTrace } from "./line-trace.js";
 
 /** Options of {@link lineEcho}. */
@@ -34,6 +41,17 @@ export function lineEcho(
   options: LineEchoOptions,
 ): Promise<LinesEnd> {
   return serveLineApp(reader, writer, options, lineEchoSession);
+}
+
+/**
+ * The `startServer` handler of {@link lineEcho} for `options`, made once per
+ * options object: given to startServer as it is, it serves each connection
+ * with no promise to follow (less memory per idle connection than a handler
+ * that calls {@link lineEcho}).
+ * @throws {RangeError} for bad options.
+ */
+export function lineEchoServer(options: LineEchoOptions): LinesHandler {
+  return lineAppServer(options, lineEchoSession);
 }
 
 function lineEchoSession(

@@ -34,6 +34,13 @@ export function sweepPeriod(timeout: number): number {
   return Math.max(1, Math.floor(timeoutSlack(timeout) / 3));
 }
 
+/**
+ * The progress marker of a {@link Watched} item that is not being timed now.
+ * An integer, not NaN: the sweeper keeps the last marker on the item, and a
+ * field that once held NaN costs every item a heap number (16 bytes).
+ */
+export const NOT_TIMED = -1;
+
 /** The progress marker of a {@link Watched} item. */
 export const kProgress: unique symbol = Symbol("asyncnet.sweeper.progress");
 /** Called when a {@link Watched} item timed out. */
@@ -51,9 +58,9 @@ export const kSeenAt: unique symbol = Symbol("asyncnet.sweeper.seenAt");
 export interface Watched {
   /**
    * A number that changes at every sign of life (a counter the hot path bumps,
-   * a byte count); read once a tick. `NaN` (never equal to itself) means "not
-   * being timed now": the item cannot expire while it says so. A constant makes
-   * a deadline counted from `add()`.
+   * a byte count): a small integer from 0, read once a tick. {@link NOT_TIMED}
+   * means "not being timed now": the item cannot expire while it says so. A
+   * constant makes a deadline counted from `add()`.
    */
   [kProgress](): number;
   /** Called once the item was quiet for the timeout, after it was unregistered. Must not throw. */
@@ -141,7 +148,7 @@ export class Sweeper<T extends Watched> {
     const timeout = this.#timeout;
     for (const item of this.#items) {
       const progress = item[kProgress]();
-      if (progress !== item[kSeen]) {
+      if (progress === NOT_TIMED || progress !== item[kSeen]) {
         item[kSeen] = progress;
         item[kSeenAt] = stamp;
       } else if (now - item[kSeenAt] >= timeout) {

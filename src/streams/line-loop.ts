@@ -17,6 +17,7 @@ import {
   kProgress,
   kSeen,
   kSeenAt,
+  NOT_TIMED,
   type Sweeper,
   SweeperPool,
   type Watched,
@@ -34,6 +35,7 @@ import type {
 import type { ServeLinesOptions } from "./serve-lines.js";
 import type { LineBurstVisitor, StreamReader } from "./stream-reader.js";
 import type { StreamWriter } from "./stream-writer.js";
+import type { HandlerEnds } from "./handler-ends.js";
 import { ReplyBytes } from "./reply-slab.js";
 
 /** The part of a {@link StreamWriter} the loop uses (so a test can pass a fake). */
@@ -54,6 +56,14 @@ export function seconds(ms: number): string {
 
 /** The slowloris guard's timers: one per `lineTimeout`, for every loop. */
 const lineSweepers = new SweeperPool<LineLoop>();
+
+/** What `#burst` tells the loop (bits). */
+const AGAIN = 1;
+const DRAIN = 2;
+const CLOSED = 4;
+
+/** What a failed wait gives the loop when the `signal` option aborted it: the loop ends. */
+const SHUTDOWN = Buffer.alloc(0);
 
 /** Thrown into the reader to wake a loop waiting for a line when its session closes. */
 class CloseRequested extends Error {}
@@ -76,7 +86,7 @@ class CloseRequested extends Error {}
  *
  * The slowloris guard is a {@link Sweeper} shared by every loop with the same
  * `lineTimeout` and clock: the loop's progress marker is the number of its
- * wait while a partial line is buffered in it, and NaN (not timed) otherwise,
+ * wait while a partial line is buffered in it, and NOT_TIMED otherwise,
  * so a wait that holds a partial line for `lineTimeout` times out. Only the
  * waits pay for it (two field writes each); bursts answered from the buffer
  * do not. The rest of an over-long line still being dropped counts as a line
@@ -203,64 +213,128 @@ export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
   }
 
   /** The loop; resolves with how it ended (see {@link LinesEnd}). */
-  async run(): Promise<LinesEnd> {
-    // One async frame per connection (no helper awaited from here): an idle
-    // connection's suspended frames are most of its heap.
-    const reader = this.#reader;
+  run(): Promise<LinesEnd> {
+    return this.#serve(undefined) as Promise<LinesEnd>;
+  }
+
+  /**
+   * @internal The loop for `startServer`: its end goes to `ends` (which close
+   * the connection), not to a promise that startServer follows with a reaction
+   * and two bound functions per connection (192 bytes of an idle one).
+   */
+  serveDirect(ends: HandlerEnds): void {
+    void this.#serve(ends);
+  }
+
+  // Resolves with how the loop ended; given `ends`, tells them instead and never rejects.
+  async #serve(ends: HandlerEnds | undefined): Promise<LinesEnd | undefined> {
+    // One async frame per connection (no helper awaited from here, and what needs
+    // no await done in plain methods): an idle connection's suspended frame, its
+    // registers included, is a large part of its heap.
     let end: LinesEnd | "error" = "error";
     let failure: Error | undefined;
     try {
-      const { welcome } = this.#session;
-      if (welcome !== undefined && welcome !== null) {
-        this.#writer.write(welcome);
-        if (this.#writer.needsDrain) await this.#writer.drain();
-      }
-      for (;;) {
-        if (this.#pending !== undefined) await this.#settle();
-        if (this.#closing) return (end = "close");
-        // Ping-pong's common case, nothing left after the awaited line: no burst to run.
-        if (reader.bufferedSize > 0) {
-          reader.readLinesNow(this);
-          if (this.#pending !== undefined || this.#closing) continue;
-        }
-        // A burst that stopped at BATCH_BYTES has lines still buffered: drain, then go on.
-        const full = this.#batchBytes >= BATCH_BYTES;
-        if (this.#flush() && this.#writer.needsDrain) await this.#writer.drain();
-        if (full || this.#closing) continue;
-        let line: Buffer | undefined;
-        this.#beginWait();
-        this.#reading = true;
-        try {
-          line = await reader.waitLines(this, this.#options);
-        } catch (error) {
-          this.#waiting = false;
-          if (this.#closing) return (end = "close");
-          if (error instanceof LimitOverrunError) {
-            this.#queue(this.#tooLong());
-            continue;
+      try {
+        if (this.#sendWelcome()) await this.#writer.drain();
+        for (;;) {
+          if (this.#pending !== undefined) await this.#settle();
+          const step = this.#burst();
+          if (step === CLOSED) {
+            end = "close";
+            break;
           }
-          if (isShutdown(error, this.#options.signal)) return (end = "shutdown");
-          if (this.#timedOut) this.#queueTimeoutReply();
-          throw error;
-        } finally {
-          this.#reading = false;
+          if ((step & DRAIN) !== 0) await this.#writer.drain();
+          if ((step & AGAIN) !== 0 || this.#closing) continue;
+          this.#beginWait();
+          let line: Buffer | undefined;
+          try {
+            line = await this.#reader.waitLines(this, this.#options);
+          } catch (error) {
+            line = this.#waitFailed(error);
+          }
+          const ended = this.#waited(line);
+          if (ended !== undefined) {
+            end = ended;
+            break;
+          }
         }
-        this.#waiting = false;
-        if (this.#closing) return (end = "close");
-        // The reader answered lines through linesTaken and woke the loop to go on.
-        if (line === undefined) continue;
-        if (line.length === 0) return (end = "eof");
-        this.onLine(line, 0, line.length);
+      } catch (error) {
+        failure = error instanceof Error ? error : new Error(String(error));
+        if (!isConnectionLoss(error)) throw error;
+        end = "lost";
+      } finally {
+        this.#sweeper?.delete(this);
+        this.#flush();
+        this.#session.onEnd?.(end, failure);
       }
     } catch (error) {
-      failure = error instanceof Error ? error : new Error(String(error));
-      if (!isConnectionLoss(error)) throw error;
-      return (end = "lost");
-    } finally {
-      this.#sweeper?.delete(this);
-      this.#flush();
-      this.#session.onEnd?.(end, failure);
+      if (ends === undefined) throw error;
+      ends.failed.call(this.#writer as StreamWriter, error);
+      return undefined;
     }
+    if (ends === undefined) return end;
+    ends.done.call(this.#writer as StreamWriter);
+    return undefined;
+  }
+
+  /** Writes the session's welcome, if any; true when the writer then needs a drain. */
+  #sendWelcome(): boolean {
+    const { welcome } = this.#session;
+    if (welcome === undefined || welcome === null) return false;
+    this.#writer.write(welcome);
+    return this.#writer.needsDrain;
+  }
+
+  /**
+   * What the loop does before it waits: nothing left to do but wait (0), or
+   * the bits of what to do instead: DRAIN the writer, go round
+   * AGAIN (a pending reply, a full batch), or the session CLOSED.
+   */
+  #burst(): number {
+    if (this.#closing) return CLOSED;
+    // Ping-pong's common case, nothing left after the awaited line: no burst to run.
+    if (this.#reader.bufferedSize > 0) {
+      this.#reader.readLinesNow(this);
+      if (this.#pending !== undefined || this.#closing) return AGAIN;
+    }
+    // A burst that stopped at BATCH_BYTES has lines still buffered: drain, then go on.
+    const full = this.#batchBytes >= BATCH_BYTES;
+    const drain = this.#flush() && this.#writer.needsDrain;
+    return (full ? AGAIN : 0) | (drain ? DRAIN : 0);
+  }
+
+  /**
+   * A wait ended with `line` (see `#waitFailed` for a failed
+   * one): answers it, or says how the loop ends, or `undefined` to go on.
+   */
+  #waited(line: Buffer | undefined): LinesEnd | undefined {
+    this.#reading = false;
+    this.#waiting = false;
+    if (this.#closing) return "close";
+    if (line === SHUTDOWN) return "shutdown";
+    // The reader answered lines through linesTaken and woke the loop to go on.
+    if (line === undefined) return undefined;
+    if (line.length === 0) return "eof";
+    this.onLine(line, 0, line.length);
+    return undefined;
+  }
+
+  /**
+   * A wait for lines failed: `undefined` to go on (a close, whose flag the loop
+   * reads next, or a line over the limit, answered), {@link SHUTDOWN} to end, or
+   * it throws the error (after the line timeout's reply).
+   */
+  #waitFailed(error: unknown): Buffer | undefined {
+    this.#reading = false;
+    this.#waiting = false;
+    if (this.#closing) return undefined;
+    if (error instanceof LimitOverrunError) {
+      this.#queue(this.#tooLong());
+      return undefined;
+    }
+    if (isShutdown(error, this.#options.signal)) return SHUTDOWN;
+    if (this.#timedOut) this.#queueTimeoutReply();
+    throw error;
   }
 
   /** Answers one line, `\n` included unless it ended at EOF; false to stop a burst. */
@@ -312,7 +386,7 @@ export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
   [kProgress](): number {
     return this.#waiting && (this.#reader.discardingLine || this.#reader.bufferedSize > 0)
       ? this.#wait
-      : Number.NaN;
+      : NOT_TIMED;
   }
 
   /** @internal The slowloris guard: a line outlived lineTimeout. */
@@ -325,6 +399,7 @@ export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
   }
 
   #beginWait(): void {
+    this.#reading = true;
     const lineTimeout = this.#options.lineTimeout ?? 0;
     if (lineTimeout === 0) return;
     if (this.#sweeper === undefined) {

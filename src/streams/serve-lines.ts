@@ -8,6 +8,7 @@
 import type { Clock } from "../protocols/clock.js";
 import { MAX_TIMEOUT_MS } from "../protocols/sweeper.js";
 import type { ConnectionLogger } from "./connection-logger.js";
+import { type DirectHandler, kServeDirect } from "./handler-ends.js";
 import { LineLoop, type LineWriter } from "./line-loop.js";
 import type { LineConnection, LineSession, LinesEnd } from "./line-session.js";
 import type { StreamReader } from "./stream-reader.js";
@@ -109,7 +110,7 @@ export function serveLines(
     throw new TypeError("Invalid factory: expected a function");
   }
   const resolved = resolveOptions(options);
-  return (reader, writer) => {
+  const handler: LinesHandler & DirectHandler = (reader, writer) => {
     const loop = new LineLoop(reader, writer, resolved);
     try {
       loop.attach(factory(loop));
@@ -118,6 +119,18 @@ export function serveLines(
     }
     return loop.run();
   };
+  // What startServer calls instead: the same, with no promise to follow per connection.
+  handler[kServeDirect] = (reader, writer, ends) => {
+    const loop = new LineLoop(reader, writer, resolved);
+    try {
+      loop.attach(factory(loop));
+    } catch (error) {
+      ends.failed.call(writer, error);
+      return;
+    }
+    loop.serveDirect(ends);
+  };
+  return handler;
 }
 
 function resolveOptions(options: ServeLinesOptions): ServeLinesOptions {

@@ -3,6 +3,7 @@ import type { ProtocolFactory } from "../protocols/protocol.js";
 import { Server } from "../protocols/server.js";
 import { wasReported } from "../protocols/transport.js";
 import type { ListenTarget, ServerOptions } from "../protocols/server-options.js";
+import { type DirectHandler, type HandlerEnds, kServeDirect } from "./handler-ends.js";
 import { StreamProtocol } from "./stream-protocol.js";
 import type { StreamReader, StreamReaderOptions } from "./stream-reader.js";
 import { resolveReaderOptions } from "./stream-reader-options.js";
@@ -85,12 +86,6 @@ export function streamServer<S extends Server>(
   return server;
 }
 
-/** What follows a handler's promise, called with its connection's writer as `this`. */
-interface HandlerEnds {
-  done(this: StreamWriter): void;
-  failed(this: StreamWriter, error: unknown): void;
-}
-
 // No async frame per connection: a suspended async function (its generator,
 // registers, context and await closures) was the largest part of an idle
 // connection's heap. What waits on the handler's promise is two functions bound
@@ -104,6 +99,12 @@ function runHandler(
 ): void {
   // Counted until the connection is closed after it: waitClosed() waits for both.
   server.beginTask();
+  // serveLines' loop tells the ends itself: no reaction on its promise.
+  const direct = (handler as DirectHandler)[kServeDirect];
+  if (direct !== undefined) {
+    direct(reader, writer, ends);
+    return;
+  }
   let result: unknown;
   try {
     result = handler(reader, writer);

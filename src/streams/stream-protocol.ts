@@ -55,8 +55,10 @@ export class StreamProtocol implements Protocol {
   #writingPaused = false;
   #lost = false;
   #waits: Waits | undefined;
-  // When data last arrived (or the input was last seen busy), for the graceful stop.
-  #lastInputAt = Number.NEGATIVE_INFINITY;
+  // When data last arrived (or the input was last seen busy), for the graceful stop:
+  // whole ms, rounded up (never early), so that the field holds a small integer and
+  // not a heap number per connection (16 bytes idle).
+  #lastInputAt = 0;
   #shutdown = RUNNING;
   // The transport's clock (a virtual one in tests), known from connectionMade.
   #clock: Clock = systemClock;
@@ -99,7 +101,7 @@ export class StreamProtocol implements Protocol {
     this.#clock = transport.clock;
     // A connection that has just opened is not idle: its first request may be in
     // flight (a client answering a welcome line while a roll or stop begins).
-    this.#lastInputAt = this.#clock.now();
+    this.#lastInputAt = Math.ceil(this.#clock.now());
     this.reader.setTransport(transport);
     this.#writer = new StreamWriter(transport, this);
     this.#onConnected?.(this.reader, this.#writer);
@@ -111,7 +113,7 @@ export class StreamProtocol implements Protocol {
     // One clock read per chunk (70-100 ns measured; caching it per event-loop turn
     // behind an immediate cost 170-700 ns a turn, more than it saved at a few chunks
     // a turn): a stop must tell a connection that just received from an idle one.
-    this.#lastInputAt = this.#clock.now();
+    this.#lastInputAt = Math.ceil(this.#clock.now());
     this.reader.feedData(data);
   }
 
@@ -205,7 +207,7 @@ export class StreamProtocol implements Protocol {
     const now = this.#clock.now();
     if (this.reader.bufferedSize > 0 || this.#writingPaused || !transport.isReading()) {
       // Busy: the settle period starts again once it is not.
-      this.#lastInputAt = now;
+      this.#lastInputAt = Math.ceil(now);
     } else if (now - this.#lastInputAt >= SHUTDOWN_SETTLE_MS) {
       this.#shutdown = INPUT_ENDED;
       this.reader.feedEof();

@@ -1,4 +1,4 @@
-import { calculator } from "../../apps/calculator.js";
+import { calculatorServer } from "../../apps/calculator.js";
 import { PYTHON_INT_MAX_STR_DIGITS } from "../../framing/python-int.js";
 import { COMMON_HELP, parseCommandArgs, parseSize } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
@@ -37,7 +37,7 @@ ${COMMON_HELP}`;
 async function run(args: string[], context: CommandContext): Promise<number> {
   const { values } = parseCommandArgs({ args, options: OPTIONS });
   const maxDigits = parseSize(values["max-digits"], "--max-digits", PYTHON_INT_MAX_STR_DIGITS);
-  return runLineServer(values, context, "calc", calculator, {
+  return runLineServer(values, context, "calc", calculatorServer, {
     maxDigits,
     maxResultDigits: maxDigits,
   });

@@ -1,4 +1,4 @@
-import { lineEcho } from "../../apps/line-echo.js";
+import { lineEchoServer } from "../../apps/line-echo.js";
 import { COMMON_HELP, parseCommandArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import {
@@ -24,7 +24,7 @@ ${COMMON_HELP}`;
 
 async function run(args: string[], context: CommandContext): Promise<number> {
   const { values } = parseCommandArgs({ args, options: LINE_SERVER_OPTIONS });
-  return runLineServer(values, context, "line_echo", lineEcho, {});
+  return runLineServer(values, context, "line_echo", lineEchoServer, {});
 }
 
 /** `asyncnet line-echo-server`. */

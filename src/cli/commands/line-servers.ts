@@ -5,7 +5,7 @@
  */
 
 import type { LineAppOptions } from "../../apps/line-app.js";
-import { startServer } from "../../streams/start-server.js";
+import { type ConnectionHandler, startServer } from "../../streams/start-server.js";
 import type { StreamReader } from "../../streams/stream-reader.js";
 import { DEFAULT_LIMIT } from "../../streams/stream-reader.js";
 import type { StreamWriter } from "../../streams/stream-writer.js";
@@ -95,12 +95,8 @@ ${SERVER_NOTES}`;
 /** The options a line server's app gets: the flags' and the app's own `extra`. */
 export type LineServerAppOptions<E> = LineAppOptions & { limit: number } & E;
 
-/** The per-connection app of a line server. */
-export type LineApp<E> = (
-  reader: StreamReader,
-  writer: StreamWriter,
-  options: LineServerAppOptions<E>,
-) => Promise<unknown>;
+/** The app of a line server: its `startServer` handler for the server's options. */
+export type LineApp<E> = (options: LineServerAppOptions<E>) => ConnectionHandler;
 
 /** The parsed values of {@link LINE_SERVER_OPTIONS}. */
 export type LineServerValues = {
@@ -142,12 +138,15 @@ export async function runLineServer<E extends object>(
     limit,
     lineTimeout,
   };
+  // The app's own handler as it is, so that startServer can serve it without a
+  // promise per connection; over TLS each connection is logged first.
+  const appHandler = app(options);
   const handler =
     tls === undefined
-      ? (reader: StreamReader, writer: StreamWriter) => app(reader, writer, options)
+      ? appHandler
       : (reader: StreamReader, writer: StreamWriter) => {
           logTlsConnection(context.logger, name, writer.transport);
-          return app(reader, writer, options);
+          return appHandler(reader, writer);
         };
   const server = await startServer(handler, host, port, {
     ...limitOptions,

@@ -5,6 +5,7 @@ import {
   kProgress,
   kSeen,
   kSeenAt,
+  NOT_TIMED,
   Sweeper,
   SweeperPool,
   sweepPeriod,
@@ -71,11 +72,11 @@ describe("Sweeper", () => {
     assert.ok(item.expiredAt - last <= timeout + timeoutSlack(timeout));
   });
 
-  test("NaN progress is never timed; a constant after it is timed from the tick that saw it", async () => {
+  test("NOT_TIMED progress is never timed; a constant after it is timed from the tick that saw it", async () => {
     const clock = new VirtualClock();
     const sweeper = new Sweeper<Item>(200, clock);
     const item = new Item(clock);
-    item.progress = Number.NaN;
+    item.progress = NOT_TIMED;
     sweeper.add(item);
     await clock.advance(2000);
     assert.equal(item.expiredAt, undefined);
