@@ -44,7 +44,6 @@ export interface EchoProtocolOptions {
 export class EchoServerProtocol implements Protocol {
   readonly #options: EchoProtocolOptions;
   #transport: Transport | undefined;
-  #name = "EchoServer_?";
   #log: Logger | undefined;
   #debug = false;
 
@@ -54,8 +53,6 @@ export class EchoServerProtocol implements Protocol {
 
   connectionMade(transport: Transport): void {
     this.#transport = transport;
-    // Taken now: once the socket is gone it no longer knows its peer.
-    this.#name = peerLoggerName("EchoServer", peerOf(transport));
     this.#debug = this.#options.logger.enabled("debug");
     if (this.#debug) this.#logger().debug("connection accepted");
   }
@@ -88,8 +85,14 @@ export class EchoServerProtocol implements Protocol {
     this.#transport?.resumeReading();
   }
 
+  // Named when first used, not per connection: the transport's connection facts
+  // (the peer's address) outlive its socket, and an idle connection keeps no name.
   #logger(): Logger {
-    this.#log ??= this.#options.logger.child(this.#name);
+    if (this.#log === undefined) {
+      const transport = this.#transport;
+      const peer = transport === undefined ? { address: "?" } : peerOf(transport);
+      this.#log = this.#options.logger.child(peerLoggerName("EchoServer", peer));
+    }
     return this.#log;
   }
 }
