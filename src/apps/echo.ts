@@ -7,7 +7,7 @@
  */
 
 import { bytesRepr } from "../framing/ascii-repr.js";
-import type { StreamReader } from "../streams/stream-reader.js";
+import type { ChunkVisitor, StreamReader } from "../streams/stream-reader.js";
 import { type AppOptions, type AppWriter, isConnectionLoss, isShutdown } from "./app-options.js";
 import type { Logger } from "./logger.js";
 import { peerLoggerName, peerOf } from "./peer.js";
@@ -121,6 +121,22 @@ export function echoReply(data: Buffer, options: EchoOptions): Buffer {
   return options.prefix === undefined ? data : Buffer.concat([options.prefix, data]);
 }
 
+/** Echoes the chunks a reader hands over while the loop waits; false when the writer needs a drain. */
+class Echoer implements ChunkVisitor {
+  readonly #writer: AppWriter;
+  readonly #options: EchoOptions;
+
+  constructor(writer: AppWriter, options: EchoOptions) {
+    this.#writer = writer;
+    this.#options = options;
+  }
+
+  onChunk(data: Buffer): boolean {
+    this.#writer.write(echoReply(data, this.#options));
+    return !this.#writer.needsDrain;
+  }
+}
+
 // The loop alone is async, with as few locals as it needs: a suspended frame
 // keeps every one of them, for every idle connection. `options` goes to `read`
 // as is, for its `signal`.
@@ -131,9 +147,19 @@ async function echoLoop(
   readSize: number,
   log: Logger | undefined,
 ): Promise<void> {
+  // Debug off: chunks are echoed as they arrive, in the data event, with no
+  // promise per chunk (reader.waitChunks); the loop wakes to drain and at the end.
+  const echoer = log === undefined ? new Echoer(writer, options) : undefined;
   try {
     for (;;) {
-      const data = await reader.read(readSize, options);
+      const data =
+        echoer === undefined
+          ? await reader.read(readSize, options)
+          : await reader.waitChunks(echoer, readSize, options);
+      if (data === undefined) {
+        if (writer.needsDrain) await writer.drain();
+        continue;
+      }
       if (data.length === 0) {
         log?.debug("closing");
         return;

@@ -10,11 +10,13 @@ export const CHUNK = 1;
 export const LINE = 2;
 /** A line server's wait: `feedData` hands it whole lines itself (see `StreamReader.waitLines`). */
 export const LINES = 3;
+/** A chunk loop's wait: `feedData` hands it each arrival itself (see `StreamReader.waitChunks`). */
+export const CHUNKS = 4;
 /** No read in progress. */
 const NONE = -1;
 
 /** What kind of read is in progress (CPython's `_waiter`). */
-export type ReadKind = typeof LOOP | typeof CHUNK | typeof LINE | typeof LINES;
+export type ReadKind = typeof LOOP | typeof CHUNK | typeof LINE | typeof LINES | typeof CHUNKS;
 
 /** Options of a single read. */
 export interface ReadOptions {

@@ -1,7 +1,7 @@
 import { IncompleteReadError, InvalidStateError, LimitOverrunError } from "../errors.js";
 import { ChunkQueue, type LineVisitor } from "./chunk-queue.js";
 import { lineIterator, type LinesOptions, readLines } from "./read-lines.js";
-import { CHUNK, LINE, LINES, type ReadOptions, ReadWaiter } from "./read-waiter.js";
+import { CHUNK, CHUNKS, LINE, LINES, type ReadOptions, ReadWaiter } from "./read-waiter.js";
 import { isOneLine, type Separator, toSeparators } from "./separators.js";
 import {
   checkReadSize,
@@ -30,6 +30,12 @@ export interface LineBurstVisitor extends LineVisitor {
   linesTaken(): boolean;
 }
 
+/** @internal What waits in {@link StreamReader.waitChunks}: a chunk loop (the echo server's). */
+export interface ChunkVisitor {
+  /** One read's worth of an arrival, valid only during the call; false ends the wait. */
+  onChunk(data: Buffer): boolean;
+}
+
 /**
  * A buffer of bytes received from a connection, read with asyncio's
  * coroutine-style methods. The transport (through its protocol) feeds it with
@@ -50,8 +56,8 @@ export class StreamReader extends ReadWaiter implements AsyncIterable<Buffer> {
   readonly #limit: number;
   readonly #queue = new ChunkQueue();
   #eof = false;
-  // Who waits in waitLines; kept after the wait (it is the loop that owns this reader).
-  #visitor: LineBurstVisitor | undefined;
+  // Who waits in waitLines or waitChunks; kept after the wait (it is the loop that owns this reader).
+  #visitor: LineBurstVisitor | ChunkVisitor | undefined;
 
   constructor(options: StreamReaderOptions = {}) {
     const { limit, highWaterMark } = resolveReaderOptions(options);
@@ -91,6 +97,10 @@ export class StreamReader extends ReadWaiter implements AsyncIterable<Buffer> {
     const kind = this.waitingKind_;
     if (kind === LINES) {
       this.#visit(data);
+      return;
+    }
+    if (kind === CHUNKS) {
+      this.#visitChunks(data);
       return;
     }
     // The common cases, a read(n) or readLine waiting on an empty buffer for a
@@ -294,11 +304,58 @@ export class StreamReader extends ReadWaiter implements AsyncIterable<Buffer> {
     return this.request_(LINES, 0, options);
   }
 
+  /**
+   * @internal A chunk loop's wait, `read(size)` without a promise per chunk:
+   * while it waits, each chunk that arrives goes to `visitor.onChunk` at once,
+   * inside `feedData`, in pieces of at most `size` bytes as successive reads
+   * would return them. The wait resolves `undefined` once `onChunk` returns
+   * false (what is left of that chunk stays buffered) and rejects with what it
+   * throws. Otherwise it ends as `read(size)` does: with an empty buffer at
+   * EOF, with the `setException` error or the signal's reason. With data
+   * buffered, at EOF or while another read is in progress it is `read(size)`.
+   */
+  waitChunks(
+    visitor: ChunkVisitor,
+    size: number,
+    options?: ReadOptions,
+  ): Promise<Buffer | undefined> {
+    if (this.busy_ || this.#eof || this.#queue.size > 0 || !(size > 0)) {
+      return this.read(size, options);
+    }
+    this.#visitor = visitor;
+    return this.request_(CHUNKS, size, options);
+  }
+
   /** @internal Ends a {@link waitLines} wait at once, resolving it `undefined`; false when none waits. */
   wakeLines(): boolean {
     if (this.waitingKind_ !== LINES) return false;
     this.settle_();
     return true;
+  }
+
+  /** A chunk arrived during a waitChunks wait: it goes to the visitor now, `size` bytes at a time. */
+  #visitChunks(data: Buffer): void {
+    const visitor = this.#visitor as ChunkVisitor;
+    const size = this.waitingSize_;
+    const length = data.length;
+    let at = 0;
+    let goOn = true;
+    try {
+      while (goOn && at < length) {
+        const piece = at === 0 && length <= size ? data : data.subarray(at, at + size);
+        at += piece.length;
+        goOn = visitor.onChunk(piece);
+      }
+    } catch (error) {
+      this.settle_(error as Error);
+      return;
+    }
+    if (goOn) return;
+    this.settle_();
+    if (at < length) {
+      this.#queue.append(data.subarray(at));
+      this.grew_(this.#queue.size);
+    }
   }
 
   /** A chunk arrived during a waitLines wait: its whole lines go to the visitor now. */
@@ -473,7 +530,7 @@ export class StreamReader extends ReadWaiter implements AsyncIterable<Buffer> {
   #deliver(): void {
     const size = this.#queue.size;
     const kind = this.waitingKind_;
-    if (kind === CHUNK) {
+    if (kind === CHUNK || kind === CHUNKS) {
       if (size > 0) this.settle_(undefined, this.#take(Math.min(this.waitingSize_, size)));
       else if (this.#eof) this.settle_(undefined, EMPTY);
     } else if (kind === LINE || kind === LINES) {
