@@ -30,24 +30,16 @@ import type {
   LineReply,
   LineSession,
   LinesEnd,
-  SyncLineReply,
 } from "./line-session.js";
 import type { ServeLinesOptions } from "./serve-lines.js";
 import type { LineBurstVisitor, StreamReader } from "./stream-reader.js";
 import type { StreamWriter } from "./stream-writer.js";
+import { LineBatch, type LineWriter } from "./line-batch.js";
 import type { HandlerEnds } from "./handler-ends.js";
-import { ReplyBytes } from "./reply-slab.js";
 
-/** The part of a {@link StreamWriter} the loop uses (so a test can pass a fake). */
-export type LineWriter = Pick<StreamWriter, "write" | "drain" | "needsDrain"> & {
-  /** As `StreamWriter.getExtraInfo`, untyped so that a fake writer fits. */
-  getExtraInfo(name: string, fallback?: unknown): unknown;
-};
+export type { LineWriter } from "./line-batch.js";
 
 const NEWLINE = 0x0a;
-
-/** Replies batched from one burst of buffered lines are written, and drained, past this many bytes. */
-const BATCH_BYTES = 64 * 1024;
 
 /** Seconds as the messages write them: `30`, `0.5`. */
 export function seconds(ms: number): string {
@@ -92,9 +84,8 @@ class CloseRequested extends Error {}
  * do not. The rest of an over-long line still being dropped counts as a line
  * begun: the reader says so (`discardingLine`).
  */
-export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
+export class LineLoop extends LineBatch implements LineBurstVisitor, LineConnection, Watched {
   readonly #reader: StreamReader;
-  readonly #writer: LineWriter;
   #session: LineSession = {};
   // Shared by every connection of a server, and passed as is to readLine (for its signal).
   readonly #options: ServeLinesOptions;
@@ -102,15 +93,6 @@ export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
   #zeroCopy = false;
   #closing = false;
   #reading = false;
-  // A reply that is a promise: the burst stopped at it.
-  #pending: PromiseLike<SyncLineReply> | undefined;
-  // Replies of one burst, written at once: strings are joined as they come (the
-  // calculator's replies, measured cheaper than a Buffer each) and written as one
-  // string (see #flush). Once a reply is bytes, the batch is bytes: what follows
-  // is encoded after them, in order.
-  #text = "";
-  #bytes: ReplyBytes | undefined;
-  #batchBytes = 0;
   // True while the session answers a line: what it appends joins that line's reply.
   #answering = false;
   // The slowloris guard's view of the current wait.
@@ -125,8 +107,8 @@ export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
 
   /** `options` are already checked by serveLines. */
   constructor(reader: StreamReader, writer: LineWriter, options: ServeLinesOptions) {
+    super(writer);
     this.#reader = reader;
-    this.#writer = writer;
     this.#options = options;
     this.#limit = Math.min(options.maxLine ?? reader.limit, reader.limit);
   }
@@ -145,13 +127,13 @@ export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
   }
 
   get peer(): SocketAddress | string | undefined {
-    return this.#writer.getExtraInfo("peername") as SocketAddress | string | undefined;
+    return this.writer_.getExtraInfo("peername") as SocketAddress | string | undefined;
   }
 
   get info(): LineConnectionInfo {
     return {
       peer: this.peer,
-      local: this.#writer.getExtraInfo("sockname") as SocketAddress | string | undefined,
+      local: this.writer_.getExtraInfo("sockname") as SocketAddress | string | undefined,
     };
   }
 
@@ -164,8 +146,8 @@ export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
       throw new TypeError("Invalid data: expected a string or a Uint8Array");
     }
     // What this burst queued so far goes first: the order of calls.
-    this.#flush();
-    this.#writer.write(data);
+    this.flush_();
+    this.writer_.write(data);
   }
 
   append(bytes: Uint8Array, start = 0, end: number = bytes?.length): void {
@@ -187,17 +169,15 @@ export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
       this.write(Buffer.from(bytes.subarray(start, end)));
       return;
     }
-    const batch = this.#text === "" && this.#bytes !== undefined ? this.#bytes : this.#bytesBatch();
-    batch.add(bytes, start, end);
-    this.#batchBytes += end - start;
+    this.addPiece_(bytes, start, end);
   }
 
   get needsDrain(): boolean {
-    return this.#writer.needsDrain;
+    return this.writer_.needsDrain;
   }
 
   drain(): Promise<void> {
-    return this.#writer.drain();
+    return this.writer_.drain();
   }
 
   close(): void {
@@ -235,15 +215,15 @@ export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
     let failure: Error | undefined;
     try {
       try {
-        if (this.#sendWelcome()) await this.#writer.drain();
+        if (this.#sendWelcome()) await this.writer_.drain();
         for (;;) {
-          if (this.#pending !== undefined) await this.#settle();
+          if (this.pending_ !== undefined) await this.settle_();
           const step = this.#burst();
           if (step === CLOSED) {
             end = "close";
             break;
           }
-          if ((step & DRAIN) !== 0) await this.#writer.drain();
+          if ((step & DRAIN) !== 0) await this.writer_.drain();
           if ((step & AGAIN) !== 0 || this.#closing) continue;
           this.#beginWait();
           let line: Buffer | undefined;
@@ -264,16 +244,16 @@ export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
         end = "lost";
       } finally {
         this.#sweeper?.delete(this);
-        this.#flush();
+        this.flush_();
         this.#session.onEnd?.(end, failure);
       }
     } catch (error) {
       if (ends === undefined) throw error;
-      ends.failed.call(this.#writer as StreamWriter, error);
+      ends.failed.call(this.writer_ as StreamWriter, error);
       return undefined;
     }
     if (ends === undefined) return end;
-    ends.done.call(this.#writer as StreamWriter);
+    ends.done.call(this.writer_ as StreamWriter);
     return undefined;
   }
 
@@ -281,8 +261,8 @@ export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
   #sendWelcome(): boolean {
     const { welcome } = this.#session;
     if (welcome === undefined || welcome === null) return false;
-    this.#writer.write(welcome);
-    return this.#writer.needsDrain;
+    this.writer_.write(welcome);
+    return this.writer_.needsDrain;
   }
 
   /**
@@ -295,11 +275,11 @@ export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
     // Ping-pong's common case, nothing left after the awaited line: no burst to run.
     if (this.#reader.bufferedSize > 0) {
       this.#reader.readLinesNow(this);
-      if (this.#pending !== undefined || this.#closing) return AGAIN;
+      if (this.pending_ !== undefined || this.#closing) return AGAIN;
     }
-    // A burst that stopped at BATCH_BYTES has lines still buffered: drain, then go on.
-    const full = this.#batchBytes >= BATCH_BYTES;
-    const drain = this.#flush() && this.#writer.needsDrain;
+    // A burst that stopped with a full batch has lines still buffered: drain, then go on.
+    const full = this.full_;
+    const drain = this.flush_() && this.writer_.needsDrain;
     return (full ? AGAIN : 0) | (drain ? DRAIN : 0);
   }
 
@@ -329,7 +309,7 @@ export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
     this.#waiting = false;
     if (this.#closing) return undefined;
     if (error instanceof LimitOverrunError) {
-      this.#queue(this.#tooLong());
+      this.addReply_(this.#tooLong());
       return undefined;
     }
     if (isShutdown(error, this.#options.signal)) return SHUTDOWN;
@@ -357,13 +337,8 @@ export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
         this.#answering = false;
       }
     }
-    if (typeof reply === "string" && (this.#bytes === undefined || this.#bytes.size === 0)) {
-      this.#text += reply;
-      this.#batchBytes += reply.length;
-    } else if (reply !== undefined) {
-      this.#queue(reply);
-    }
-    return this.#batchBytes < BATCH_BYTES && this.#pending === undefined && !this.#closing;
+    if (reply !== undefined) this.addReply_(reply);
+    return this.open_ && !this.#closing;
   }
 
   /**
@@ -373,10 +348,10 @@ export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
    * session closes, the batch is full or the writer needs a drain.
    */
   linesTaken(): boolean {
-    if (this.#pending !== undefined || this.#closing) return false;
-    const full = this.#batchBytes >= BATCH_BYTES;
-    this.#flush();
-    if (full || this.#writer.needsDrain) return false;
+    if (this.pending_ !== undefined || this.#closing) return false;
+    const full = this.full_;
+    this.flush_();
+    if (full || this.writer_.needsDrain) return false;
     // A line after these is a new wait for the slowloris guard.
     this.#wait++;
     return true;
@@ -425,68 +400,7 @@ export class LineLoop implements LineBurstVisitor, LineConnection, Watched {
         ? `ERR line not completed within ${seconds(lineTimeout)} s\r\n`
         : hook.call(this.#session, lineTimeout);
     // Synchronous only: the connection is going, nothing waits for a promise.
-    if (typeof reply === "string" || reply instanceof Uint8Array) this.#queue(reply);
-  }
-
-  /** The batch as bytes, the text queued so far first. */
-  #bytesBatch(): ReplyBytes {
-    const bytes = (this.#bytes ??= new ReplyBytes());
-    if (this.#text !== "") {
-      bytes.addText(this.#text);
-      this.#text = "";
-    }
-    return bytes;
-  }
-
-  /** Queues a reply; a promise becomes the pending one that stops the burst. */
-  #queue(reply: LineReply): void {
-    if (typeof reply === "string") {
-      if (this.#bytes === undefined || this.#bytes.size === 0) this.#text += reply;
-      else this.#bytes.addText(reply);
-    } else if (reply instanceof Uint8Array) {
-      this.#bytesBatch().push(reply);
-    } else if (reply === undefined || reply === null) {
-      return;
-    } else if (typeof (reply as PromiseLike<unknown>).then === "function") {
-      this.#pending = reply;
-      return;
-    } else {
-      throw new TypeError(
-        "Invalid line reply: expected a string, a Uint8Array, undefined or a promise of one",
-      );
-    }
-    this.#batchBytes += reply.length;
-  }
-
-  /** Writes what was queued before the pending reply, awaits it and queues its result. */
-  async #settle(): Promise<void> {
-    this.#flush();
-    const pending = this.#pending as PromiseLike<SyncLineReply>;
-    let reply: SyncLineReply;
-    try {
-      reply = await pending;
-    } finally {
-      this.#pending = undefined;
-    }
-    this.#queue(reply);
-  }
-
-  /** Writes the queued replies; false when there were none. */
-  #flush(): boolean {
-    if (this.#batchBytes === 0) return false;
-    const bytes = this.#bytes;
-    if (bytes === undefined || bytes.size === 0) {
-      // A string, not its bytes: the socket encodes it as it writes, which cost fewer
-      // instructions per reply than encoding it here first (valgrind, the calculator:
-      // 17,423 against 19,430 ping-pong, 8,440 against 9,626 pipelined 16 deep).
-      this.#writer.write(this.#text);
-    } else {
-      // #bytesBatch moved any text in before the first bytes; later text was added after.
-      this.#writer.write(bytes.take());
-    }
-    this.#text = "";
-    this.#batchBytes = 0;
-    return true;
+    if (typeof reply === "string" || reply instanceof Uint8Array) this.addReply_(reply);
   }
 }
 
