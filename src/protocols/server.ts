@@ -1,6 +1,7 @@
 /**
- * The server: a {@link Listener} that accepts, an {@link Admission} that lets
- * connections in and starts them, and the lifecycle around the transports.
+ * The server: a {@link Listener} that accepts, an {@link Intake} that lets
+ * connections in (the front door, admission, TLS, the wait for a session), and
+ * the transports it serves and their lifecycle.
  *
  * @module
  */
@@ -8,18 +9,11 @@
 import type net from "node:net";
 import type tls from "node:tls";
 import { InvalidStateError, withPeer } from "../errors.js";
-import { Admission, type DropReason } from "./admission.js";
 import { systemClock } from "./clock.js";
-import {
-  captureConnectionInfo,
-  type ConnectionInfo,
-  type EndNames,
-  peerKey,
-} from "./connection-info.js";
+import type { ConnectionInfo } from "./connection-info.js";
 import { gracefulShutdown, type ShutdownOptions } from "./graceful-shutdown.js";
-import { handshakeDone, resolveHandshakeTimeout, timeHandshake } from "./handshake-timeout.js";
+import { Intake } from "./intake.js";
 import { Listener } from "./listener.js";
-import { ProxyFrontDoor, proxiedConnectionInfo, resolveProxyProtocol } from "./proxy-front-door.js";
 import type { Protocol, ProtocolFactory } from "./protocol.js";
 import {
   defaultOnError,
@@ -33,13 +27,6 @@ import type { TransportStream } from "./transport-stream.js";
 
 export type { ListenTarget, ServerOptions } from "./server-options.js";
 export type { CloseCause, ServerStats } from "./server-stats.js";
-
-/**
- * A connection waiting for a session: its socket, the facts taken at accept,
- * and (on a plain server counting connections) the close listener that
- * releases its admission while it waits.
- */
-type Waiting = readonly [socket: net.Socket, info: ConnectionInfo, release?: () => void];
 
 /**
  * A listening server: one or more listening sockets (several hosts, dual
@@ -62,53 +49,38 @@ export class Server implements AsyncDisposable {
   readonly #factory: ProtocolFactory;
   readonly #options: ServerOptions;
   readonly #listener: Listener;
-  readonly #admission: Admission<Waiting>;
+  readonly #intake: Intake;
   readonly #transports = new Set<Transport>();
   #tasks = 0;
-  #dropped = 0;
   readonly #counters = new StatCounters();
   #closed = false;
-  #names: EndNames | undefined;
   #transportOptions: TransportOptions | undefined;
   #closeWaiters: (() => void)[] = [];
   #idleWaiters: (() => void)[] = [];
-  readonly #handshakeTimeout: number;
-  readonly #frontDoor: ProxyFrontDoor | undefined;
-  /**
-   * TLS sockets in their handshake, with their facts, while `onHandshakeError`
-   * wants them, or (with `proxyProtocol`) the header's facts must outlive it.
-   */
-  readonly #handshaking = new WeakMap<net.Socket, ConnectionInfo>();
 
   /** Use `createServer` or `startServer`; this makes a server that does not listen yet. */
   constructor(protocolFactory: ProtocolFactory, options: ServerOptions = {}) {
     validateServerOptions(options);
-    this.#handshakeTimeout = resolveHandshakeTimeout(options.tls ?? {});
     this.#factory = protocolFactory;
     this.#options = options;
-    this.#admission = new Admission<Waiting>(options, ([socket]) => socket.destroyed);
-    const proxy = options.proxyProtocol;
-    if (proxy !== undefined) {
-      const onRefused = proxy.onRefused;
-      this.#frontDoor = new ProxyFrontDoor(
-        resolveProxyProtocol(proxy),
-        options.clock ?? systemClock,
-        (socket, info) => this.#admit(socket, info),
-        (error, info) =>
-          onRefused === undefined ? this.reportError(error) : onRefused(error, info),
-      );
-    }
+    const intake = new Intake(options, this.#counters, {
+      closed: () => this.#closed,
+      serve: (socket, info, release) => this.#serve(socket, info, release),
+      startTls: (socket) => this.#listener.startTls(socket),
+      reportError: (error) => this.reportError(error),
+    });
+    this.#intake = intake;
     this.#listener = new Listener({
       tls: options.tls,
       // The PROXY header comes in plaintext first: TLS starts once it is read.
-      deferTls: proxy !== undefined,
+      deferTls: options.proxyProtocol !== undefined,
       backlog: options.backlog ?? 511,
       // With sessions limited, sockets start paused so that waiting ones are not read.
       pauseOnConnect: options.maxSessions !== undefined && options.tls === undefined,
-      onAccept: this.#onAccept,
-      onSecure: this.#onSecure,
+      onAccept: intake.accept,
+      onSecure: intake.secure,
       onAcceptError: (error) => this.reportError(error),
-      onTlsClientError: this.#onHandshakeError,
+      onTlsClientError: intake.handshakeError,
     });
     options.signal?.addEventListener("abort", () => this.close(), { once: true });
   }
@@ -133,96 +105,8 @@ export class Server implements AsyncDisposable {
       throw error;
     }
     const path = this.#listener.unixPath;
-    this.#names = path === undefined ? undefined : { sockname: path, peername: "" };
+    this.#intake.names = path === undefined ? undefined : { sockname: path, peername: "" };
   }
-
-  readonly #onAccept = (socket: net.Socket): void => {
-    this.#counters.accepted++;
-    if (this.#closed) {
-      socket.destroy();
-      return;
-    }
-    // The facts are taken once, here: they outlive the socket (a peer that resets
-    // at once still has an address to report) and the admission reads them too.
-    const info = captureConnectionInfo(socket, this.#names);
-    if (this.#frontDoor === undefined) this.#admit(socket, info);
-    else this.#frontDoor.accept(socket, info);
-  };
-
-  /**
-   * The door: admission by the connection's facts. A front-door layer (PROXY
-   * protocol) that learns the real peer from a header calls this after it,
-   * with the facts it made, instead of `#onAccept` doing so at once.
-   */
-  #admit(socket: net.Socket, info: ConnectionInfo): void {
-    const peer = peerKey(info);
-    const refused = this.#admission.admit(peer);
-    if (refused !== undefined) {
-      this.#drop(socket, refused, info);
-      return;
-    }
-    if (this.#options.noDelay !== false) socket.setNoDelay(true);
-    if (this.#options.tls === undefined) this.#ready(socket, info);
-    else {
-      // Every admitted socket counts until it closes, served or waiting or still in
-      // its handshake: a client that never says hello holds a descriptor too.
-      this.#releaseOnClose(socket, info);
-      const proxied = this.#frontDoor !== undefined;
-      if (proxied || this.#options.onHandshakeError !== undefined) {
-        this.#handshaking.set(socket, info);
-      }
-      // Behind a PROXY header the timer runs from the header's end, as the handshake does.
-      timeHandshake(socket, this.#handshakeTimeout, this.#options.clock ?? systemClock);
-      if (proxied) this.#listener.startTls(socket);
-    }
-  }
-
-  readonly #onHandshakeError = (error: Error, socket: tls.TLSSocket): void => {
-    const report = this.#options.onHandshakeError;
-    if (report === undefined) return;
-    // The socket may be destroyed already (Node drops a refused client certificate
-    // silently): its facts come from the accept. Node keeps the raw socket as `_parent`;
-    // Bun accepts the TLS socket itself.
-    const info = this.#handshakeFacts(socket) ?? captureConnectionInfo(socket, this.#names);
-    try {
-      report(error, info, socket);
-    } catch (thrown) {
-      this.reportError(thrown);
-    }
-  };
-
-  /**
-   * The facts kept at admission for `socket`, a TLS socket. Node keeps the raw
-   * socket as `_parent`; Bun accepts the TLS socket itself.
-   */
-  #handshakeFacts(socket: tls.TLSSocket): ConnectionInfo | undefined {
-    const raw = (socket as unknown as { _parent?: net.Socket | null })._parent;
-    return (raw ? this.#handshaking.get(raw) : undefined) ?? this.#handshaking.get(socket);
-  }
-
-  /**
-   * Releases the admission of `socket` when it closes, through a listener of its
-   * own (returned, to be removed): for a TLS socket, whose transport is on another
-   * socket, and a plain one while it waits for a session. A served plain socket
-   * needs none: its transport's loss releases it (see `#onLost`), which spares
-   * every connection a `once` wrapper, its state and a second "close" listener.
-   */
-  #releaseOnClose(socket: net.Socket, info: ConnectionInfo): (() => void) | undefined {
-    if (!this.#admission.countsOpen) return undefined;
-    const peer = this.#admission.countsPeers ? peerKey(info) : undefined;
-    const release =
-      peer === undefined ? this.#releaseAnonymous : () => this.#admission.release(peer);
-    socket.once("close", release);
-    return release;
-  }
-
-  /** Releases a plain connection's admission, now that its socket is done with (see `#releaseOnClose`). */
-  #release(info: ConnectionInfo): void {
-    if (!this.#admission.countsOpen || this.#options.tls !== undefined) return;
-    this.#admission.release(this.#admission.countsPeers ? peerKey(info) : undefined);
-  }
-
-  readonly #releaseAnonymous = (): void => this.#admission.release(undefined);
 
   /**
    * Takes `stream` as a connection just accepted, with `info` as its facts
@@ -243,60 +127,7 @@ export class Server implements AsyncDisposable {
    *   handshake needs a socket.
    */
   acceptStream(stream: TransportStream, info: ConnectionInfo): void {
-    if (this.#options.tls !== undefined) {
-      throw new InvalidStateError("Cannot accept a stream: the server serves TLS over sockets");
-    }
-    this.#counters.accepted++;
-    if (this.#closed) {
-      stream.destroy();
-      return;
-    }
-    // As pauseOnConnect does for sockets: one waiting for a session is not read.
-    if (this.#options.maxSessions !== undefined) stream.pause();
-    const socket = stream as TransportStream & { isPaused?(): boolean };
-    socket.isPaused ??= () => false;
-    socket.setNoDelay ??= () => socket;
-    this.#admit(socket as unknown as net.Socket, info);
-  }
-
-  readonly #onSecure = (socket: tls.TLSSocket): void => {
-    handshakeDone(socket);
-    // Taken again now: the handshake's outcome is part of the facts.
-    const info = captureConnectionInfo(socket, this.#names);
-    // Behind a PROXY header, the client is still the header's: both facts are kept.
-    const proxy = this.#frontDoor && this.#handshakeFacts(socket)?.proxy;
-    this.#ready(socket, proxy ? proxiedConnectionInfo(info, proxy.header) : info);
-  };
-
-  #drop(socket: net.Socket, reason: DropReason, info: ConnectionInfo): void {
-    this.#dropped++;
-    this.#counters.refused[reason]++;
-    try {
-      this.#options.onDrop?.(socket, reason, info);
-    } catch (error) {
-      this.reportError(error);
-    } finally {
-      socket.destroy();
-    }
-  }
-
-  /** An admitted connection ready to be served: now, or when a session is free. */
-  #ready(socket: net.Socket, info: ConnectionInfo): void {
-    if (this.#closed) {
-      // A TLS connection whose handshake ends after close() is not served.
-      socket.destroy();
-      this.#release(info);
-      return;
-    }
-    const item: [net.Socket, ConnectionInfo, (() => void)?] = [socket, info];
-    if (this.#admission.claimSession(item)) {
-      this.#serve(socket, info);
-    } else if (this.#options.tls === undefined) {
-      // Only a plain socket that waits needs a close listener of its own (see #releaseOnClose).
-      item[2] = this.#releaseOnClose(socket, info);
-    } else {
-      socket.pause();
-    }
+    this.#intake.acceptStream(stream, info);
   }
 
   #serve(socket: net.Socket, info: ConnectionInfo, release?: () => void): void {
@@ -307,9 +138,9 @@ export class Server implements AsyncDisposable {
       protocol = this.#factory();
     } catch (error) {
       socket.destroy();
-      this.#release(info);
+      this.#intake.release(info);
       this.reportError(error);
-      this.#endSession();
+      this.#intake.endSession();
       return;
     }
     // Paused by the server (pauseOnConnect, or queued for a session): resume below,
@@ -329,7 +160,7 @@ export class Server implements AsyncDisposable {
     const transport = new Transport(socket, protocol, this.#transportOptions, info);
     if (socket.destroyed) {
       // connectionMade failed: the transport is gone, and so is its session.
-      this.#endSession();
+      this.#intake.endSession();
       return;
     }
     this.#transports.add(transport);
@@ -357,8 +188,8 @@ export class Server implements AsyncDisposable {
         this.#reportHookError(hookError, transport);
       }
     }
-    this.#release(transport.info);
-    if (this.#transports.delete(transport)) this.#endSession();
+    this.#intake.release(transport.info);
+    if (this.#transports.delete(transport)) this.#intake.endSession();
     this.#checkIdle();
   };
 
@@ -369,12 +200,6 @@ export class Server implements AsyncDisposable {
       (this.#options.onError ?? defaultOnError)(err, transport);
     } catch {
       // A throwing onError must not break the accept or close path either.
-    }
-  }
-
-  #endSession(): void {
-    for (const [socket, info, release] of this.#admission.endSession()) {
-      this.#serve(socket, info, release);
     }
   }
 
@@ -435,7 +260,7 @@ export class Server implements AsyncDisposable {
 
   #checkIdle(): void {
     if (!this.#closed || this.#transports.size > 0 || this.#tasks > 0) return;
-    if (this.#admission.waiting > 0) return;
+    if (this.#intake.waiting > 0) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
@@ -465,12 +290,12 @@ export class Server implements AsyncDisposable {
 
   /** The number of connections waiting for a session (`maxSessions`). */
   get waiting(): number {
-    return this.#admission.waiting;
+    return this.#intake.waiting;
   }
 
   /** The number of connections refused because of `maxConnections` or `maxConnectionsPerPeer`. */
   get dropped(): number {
-    return this.#dropped;
+    return this.#intake.dropped;
   }
 
   /**
@@ -481,7 +306,7 @@ export class Server implements AsyncDisposable {
     // Open connections' bytes are their sockets' own counts, added up now.
     const live = { bytesReceived: 0, bytesSent: 0 };
     for (const transport of this.#transports) transport[kCountBytes](live);
-    return this.#counters.snapshot(this.#transports.size, this.#admission.waiting, live);
+    return this.#counters.snapshot(this.#transports.size, this.#intake.waiting, live);
   }
 
   /**
@@ -489,7 +314,7 @@ export class Server implements AsyncDisposable {
    * (untrusted peer, malformed or incomplete header, header timeout); 0 without.
    */
   get proxyRefused(): number {
-    return this.#frontDoor?.refused ?? 0;
+    return this.#intake.proxyRefused;
   }
 
   /**
@@ -541,7 +366,7 @@ export class Server implements AsyncDisposable {
     this.#closed = true;
     this.#listener.close();
     // Like a TLS handshake in progress: a connection still sending its header is dropped.
-    this.#frontDoor?.close();
+    this.#intake.close();
     const waiters = this.#closeWaiters;
     this.#closeWaiters = [];
     for (const resolve of waiters) resolve();
@@ -567,7 +392,7 @@ export class Server implements AsyncDisposable {
   }
 
   #dropWaiting(): void {
-    for (const [socket] of this.#admission.takeWaiting()) socket.destroy();
+    this.#intake.dropWaiting();
   }
 
   /**
@@ -576,7 +401,7 @@ export class Server implements AsyncDisposable {
    * when called on a serving one.
    */
   waitClosed(): Promise<void> {
-    const idle = this.#transports.size === 0 && this.#tasks === 0 && this.#admission.waiting === 0;
+    const idle = this.#transports.size === 0 && this.#tasks === 0 && this.#intake.waiting === 0;
     if (this.#closed && idle) {
       return Promise.resolve();
     }
