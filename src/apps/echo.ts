@@ -124,15 +124,13 @@ export function echoReply(data: Buffer, options: EchoOptions): Buffer {
 /** Echoes the chunks a reader hands over while the loop waits; false when the writer needs a drain. */
 class Echoer implements ChunkVisitor {
   readonly #writer: AppWriter;
-  readonly #options: EchoOptions;
 
-  constructor(writer: AppWriter, options: EchoOptions) {
+  constructor(writer: AppWriter) {
     this.#writer = writer;
-    this.#options = options;
   }
 
   onChunk(data: Buffer): boolean {
-    this.#writer.write(echoReply(data, this.#options));
+    this.#writer.write(data);
     return !this.#writer.needsDrain;
   }
 }
@@ -147,9 +145,12 @@ async function echoLoop(
   readSize: number,
   log: Logger | undefined,
 ): Promise<void> {
-  // Debug off: chunks are echoed as they arrive, in the data event, with no
-  // promise per chunk (reader.waitChunks); the loop wakes to drain and at the end.
-  const echoer = log === undefined ? new Echoer(writer, options) : undefined;
+  // Debug off and the seed's plain echo: chunks are echoed as they arrive, in the
+  // data event, with no promise per chunk (reader.waitChunks); the loop wakes to
+  // drain and at the end. With a prefix or failOn what a read returns matters (arrivals
+  // queued before the loop resumes are one read), so those keep the plain read loop.
+  const plain = options.prefix === undefined && options.failOn === undefined;
+  const echoer = log === undefined && plain ? new Echoer(writer) : undefined;
   try {
     for (;;) {
       const data =

@@ -237,8 +237,9 @@ export abstract class BufferedReader extends ReadWaiter {
   /**
    * @internal A chunk loop's wait, `read(size)` without a promise per chunk:
    * while it waits, each chunk that arrives goes to `visitor.onChunk` at once,
-   * inside `feedData`, in pieces of at most `size` bytes as successive reads
-   * would return them. The wait resolves `undefined` once `onChunk` returns
+   * inside `feedData`, in pieces of at most `size` bytes. The bytes and their
+   * order are those of successive reads, not the pieces: each arrival is handed
+   * over on its own, where reads would join arrivals queued before they resume. The wait resolves `undefined` once `onChunk` returns
    * false (what is left of that chunk stays buffered) and rejects with what it
    * throws. Otherwise it ends as `read(size)` does: with an empty buffer at
    * EOF, with the `setException` error or the signal's reason. With data

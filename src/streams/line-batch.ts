@@ -12,6 +12,8 @@ import type { StreamWriter } from "./stream-writer.js";
 export type LineWriter = Pick<StreamWriter, "write" | "drain" | "needsDrain"> & {
   /** As `StreamWriter.getExtraInfo`, untyped so that a fake writer fits. */
   getExtraInfo(name: string, fallback?: unknown): unknown;
+  /** As `StreamWriter.transport`; a fake writer may leave it out (its writes never wait). */
+  readonly transport?: { getWriteBufferSize(): number };
 };
 
 /** Replies batched from one burst of buffered lines are written, and drained, past this many bytes. */
@@ -113,7 +115,10 @@ export abstract class LineBatch {
       this.#writer.write(this.#text);
     } else {
       // #bytesBatch moved any text in before the first bytes; later text was added after.
-      this.#writer.write(bytes.take());
+      // Behind bytes still queued, this write waits too: a view would keep its whole
+      // slab alive meanwhile, so it goes as a copy of its own.
+      const queued = (this.#writer.transport?.getWriteBufferSize() ?? 0) > 0;
+      this.#writer.write(bytes.take(queued));
     }
     this.#text = "";
     this.#batchBytes = 0;

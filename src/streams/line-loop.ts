@@ -290,7 +290,8 @@ export class LineLoop extends LineBatch implements LineBurstVisitor, LineConnect
   #waited(line: Buffer | undefined): LinesEnd | undefined {
     this.#reading = false;
     this.#waiting = false;
-    if (this.#closing) return "close";
+    // A reply still pending (the too-long hook's promise) is settled first, at the loop's top.
+    if (this.#closing) return this.pending_ === undefined ? "close" : undefined;
     if (line === SHUTDOWN) return "shutdown";
     // The reader answered lines through linesTaken and woke the loop to go on.
     if (line === undefined) return undefined;

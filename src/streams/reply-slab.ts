@@ -88,12 +88,26 @@ export class ReplyBytes {
     this.add(bytes, 0, bytes.length);
   }
 
-  /** Everything held, as one Buffer (a view of the slab when it is one run), and empties. */
-  take(): Buffer {
+  /**
+   * Everything held, as one Buffer, and empties. It is a view of the slab when
+   * it is one run, unless `own`: then a Buffer of its own size (for a write
+   * that will wait in a socket's queue, where a view would keep the whole slab
+   * alive for a few bytes).
+   */
+  take(own = false): Buffer {
     const parts = this.#parts;
     let out: Buffer;
     if (parts === undefined || parts.length === 0) {
-      out = this.#from === -1 ? Buffer.alloc(0) : this.#run.subarray(this.#from, this.#end);
+      if (this.#from === -1) {
+        out = Buffer.alloc(0);
+      } else {
+        out = this.#run.subarray(this.#from, this.#end);
+        if (own) {
+          const copy = Buffer.allocUnsafeSlow(out.length);
+          out.copy(copy);
+          out = copy;
+        }
+      }
     } else {
       if (this.#from !== -1) parts.push(this.#run.subarray(this.#from, this.#end));
       // One copy into one write costs less than a writev of many small buffers.

@@ -37,6 +37,39 @@ describe("echo (app)", () => {
     });
   }
 
+  // Arrivals queued before the loop resumes are one read: with a prefix or failOn that
+  // shows in the bytes, so the loop must read them as the seed's does.
+  for (const [name, options, output] of [
+    [
+      "a prefix before each read, not each arrival",
+      { prefix: Buffer.from("Got: ") },
+      "Got: aGot: bc",
+    ],
+    ["plain, every byte once, in order", {}, "abc"],
+  ] as const) {
+    test(`arrivals in one tick while the loop waits: ${name}`, async () => {
+      const reader = new StreamReader();
+      const writer = new FakeWriter();
+      const done = echo(reader, writer, { logger: quiet(), ...options });
+      await new Promise((resolve) => setImmediate(resolve));
+      for (const chunk of ["a", "b", "c"]) reader.feedData(Buffer.from(chunk));
+      await new Promise((resolve) => setImmediate(resolve));
+      reader.feedEof();
+      await done;
+      assert.equal(writer.text(), output);
+    });
+  }
+
+  test("a failOn chunk split over arrivals in one tick is one read, and fails", async () => {
+    const writer = new FakeWriter();
+    const reader = new StreamReader();
+    const done = echo(reader, writer, { logger: quiet(), failOn: [Buffer.from("boom\n")] });
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const chunk of ["x", "bo", "om\n"]) reader.feedData(Buffer.from(chunk));
+    await assert.rejects(done, { message: "Boom! (received b'boom\\n')" });
+    assert.equal(writer.text(), "x");
+  });
+
   test("throws on a failOn chunk, after echoing the chunks before it", async () => {
     const writer = new FakeWriter();
     const reader = new StreamReader();

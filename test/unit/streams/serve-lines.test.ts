@@ -4,6 +4,7 @@ import { ConnectionResetError } from "../../../src/errors.js";
 import { silentLogger } from "../../../src/streams/connection-logger.js";
 import type { LineConnection, LineSession } from "../../../src/streams/line-session.js";
 import { serveLines } from "../../../src/streams/serve-lines.js";
+import { StreamReader } from "../../../src/streams/stream-reader.js";
 import { bracketSession, FakeWriter, fedReader } from "../apps/fakes.js";
 
 describe("serveLines options and sessions", () => {
@@ -123,6 +124,72 @@ describe("serveLines options and sessions", () => {
     assert.equal(writer.text(), "hi\nnews");
     reader.feedEof();
     assert.equal(await done, "eof");
+  });
+
+  for (const reject of [false, true]) {
+    test(`a too-long hook that closes and returns a ${reject ? "rejected" : "pending"} promise while the loop waits: ${reject ? "the handler rejects" : "the reply is sent, then close"}`, async () => {
+      const reader = new StreamReader({ limit: 8 });
+      const writer = new FakeWriter();
+      const ends: string[] = [];
+      const done = serveLines(
+        (conn) => ({
+          onLine: (line) => `<${line}>`,
+          onLineTooLong() {
+            conn.close();
+            return reject ? Promise.reject(new Error("late")) : Promise.resolve("TOO LONG\n");
+          },
+          onEnd: (end) => ends.push(end),
+        }),
+        { maxLine: 4 },
+      )(reader, writer);
+      reader.feedData(Buffer.from("a\n"));
+      await new Promise((resolve) => setImmediate(resolve));
+      // Over the limit while the loop waits.
+      reader.feedData(Buffer.from("0123456789abcdef"));
+      if (reject) {
+        await assert.rejects(done, { message: "late" });
+        assert.deepEqual(ends, ["error"]);
+        assert.equal(writer.text(), "<a>");
+      } else {
+        assert.equal(await done, "close");
+        assert.deepEqual(ends, ["close"]);
+        assert.equal(writer.text(), "<a>TOO LONG\n");
+      }
+    });
+  }
+
+  test("appended replies behind queued bytes are written as a Buffer of their own size, not a view of the shared slab", async () => {
+    const written: Buffer[] = [];
+    let queued = 0;
+    const writer = Object.assign(new FakeWriter(), {
+      transport: { getWriteBufferSize: () => queued },
+    });
+    const original = writer.write.bind(writer);
+    writer.write = (data: Uint8Array | string) => {
+      if (typeof data !== "string") written.push(data as Buffer);
+      original(data);
+    };
+    const reader = new StreamReader();
+    const done = serveLines((conn) => ({
+      onLineBytes(bytes, start, end) {
+        conn.append(bytes, start, end);
+        return "\n";
+      },
+    }))(reader, writer);
+    reader.feedData(Buffer.from("free\n"));
+    await new Promise((resolve) => setImmediate(resolve));
+    queued = 100;
+    reader.feedData(Buffer.from("behind\n"));
+    await new Promise((resolve) => setImmediate(resolve));
+    reader.feedEof();
+    await done;
+    assert.equal(writer.text(), "free\nbehind\n");
+    const [free, behind] = written as [Buffer, Buffer];
+    assert.ok(
+      free.buffer.byteLength > free.length,
+      "with nothing queued the view is written as is",
+    );
+    assert.equal(behind.buffer.byteLength, behind.length);
   });
 
   for (const [name, args, type] of [
