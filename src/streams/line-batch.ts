@@ -13,7 +13,10 @@ export type LineWriter = Pick<StreamWriter, "write" | "drain" | "needsDrain"> & 
   /** As `StreamWriter.getExtraInfo`, untyped so that a fake writer fits. */
   getExtraInfo(name: string, fallback?: unknown): unknown;
   /** As `StreamWriter.transport`; a fake writer may leave it out (its writes never wait). */
-  readonly transport?: { getWriteBufferSize(): number };
+  readonly transport?: {
+    /** Bytes written and still queued, as `Transport.getWriteBufferSize`. */
+    getWriteBufferSize(): number;
+  };
 };
 
 /** Replies batched from one burst of buffered lines are written, and drained, past this many bytes. */
