@@ -110,20 +110,24 @@ export function serveLines(
     throw new TypeError("Invalid factory: expected a function");
   }
   const resolved = resolveOptions(options);
-  const handler: LinesHandler & DirectHandler = (reader, writer) => {
+  // A connection's loop with the factory's session; throws what the factory or attach throws.
+  const open = (reader: StreamReader, writer: LineWriter) => {
     const loop = new LineLoop(reader, writer, resolved);
+    loop.attach(factory(loop));
+    return loop;
+  };
+  const handler: LinesHandler & DirectHandler = (reader, writer) => {
     try {
-      loop.attach(factory(loop));
+      return open(reader, writer).run();
     } catch (error) {
       return Promise.reject(error);
     }
-    return loop.run();
   };
   // What startServer calls instead: the same, with no promise to follow per connection.
   handler[kServeDirect] = (reader, writer, ends) => {
-    const loop = new LineLoop(reader, writer, resolved);
+    let loop: LineLoop;
     try {
-      loop.attach(factory(loop));
+      loop = open(reader, writer);
     } catch (error) {
       ends.failed.call(writer, error);
       return;

@@ -42,3 +42,21 @@ export function feed(reader: StreamReader, ...parts: (string | Uint8Array)[]): v
 export function tick(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/** How a promise stands after a {@link tick}: still pending, or how it settled. */
+export type Settled<T> = ["pending"] | ["resolved", T] | ["rejected", unknown];
+
+/** Whether `promise` has settled after a tick, and how. */
+export async function state<T>(promise: Promise<T>): Promise<Settled<T>> {
+  let result: Settled<T> = ["pending"];
+  promise.then(
+    (value) => {
+      result = ["resolved", value];
+    },
+    (error: unknown) => {
+      result = ["rejected", error];
+    },
+  );
+  await tick();
+  return result;
+}

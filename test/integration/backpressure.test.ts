@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import type net from "node:net";
 import { describe, test } from "node:test";
+import { echo } from "../../src/apps/echo.js";
+import { Logger } from "../../src/apps/logger.js";
 import { ConnectionClosedError } from "../../src/errors.js";
 import { openConnection } from "../../src/streams/open-connection.js";
 import { startServer } from "../../src/streams/start-server.js";
@@ -11,6 +13,7 @@ import { deferred, echoHandler, serverPort, shutDown } from "../helpers/servers.
 import { isPending, sleep, waitFor, withTimeout } from "../helpers/with-timeout.js";
 
 const CHUNK = Buffer.alloc(64 * 1024, 0x62);
+const silent = new Logger("main", { level: "info", write: () => {} });
 const HIGH = 64 * 1024;
 /** No test may push more than this; reaching it means backpressure never applied. */
 const MAX_BYTES = 512 * 1024 * 1024;
@@ -136,54 +139,62 @@ describe("backpressure", () => {
     }
   });
 
-  test("a flooding peer that never reads replies makes the server pause reading with bounded buffers", async () => {
-    const LIMIT = 4096;
-    const conn = deferred<{ reader: StreamReader; writer: StreamWriter }>();
-    const server = await startServer(
-      (reader, writer) => {
-        conn.resolve({ reader, writer });
-        return echoHandler(reader, writer);
-      },
-      "127.0.0.1",
-      0,
-      { limit: LIMIT, onError: () => {} },
-    );
-    try {
-      const client = await rawConnect(serverPort(server));
-      client.pause();
-      client.on("error", () => {});
-      const { reader, writer } = await withTimeout(conn.promise, WAIT_MS, "the handler");
-      const transport = writer.transport;
-      let sent = 0;
-      const deadline = Date.now() + WAIT_MS;
-      while (transport.isReading()) {
-        if (sent > MAX_BYTES || Date.now() > deadline) assert.fail(`never paused after ${sent}`);
-        if (client.writableLength < 1024 * 1024) {
-          client.write(CHUNK);
-          sent += CHUNK.length;
-        } else {
-          await sleep(2);
+  // The app's echo answers each arrival inside the data event while its loop waits
+  // (waitChunks): a peer that never reads must bound it as it bounds a plain read loop.
+  const echoes: [name: string, handler: (reader: StreamReader, writer: StreamWriter) => unknown][] =
+    [
+      ["a read loop", echoHandler],
+      ["the echo server's app", (reader, writer) => echo(reader, writer, { logger: silent })],
+    ];
+  for (const [name, handler] of echoes)
+    test(`a flooding peer that never reads replies makes the server pause reading with bounded buffers: ${name}`, async () => {
+      const LIMIT = 4096;
+      const conn = deferred<{ reader: StreamReader; writer: StreamWriter }>();
+      const server = await startServer(
+        (reader, writer) => {
+          conn.resolve({ reader, writer });
+          return handler(reader, writer);
+        },
+        "127.0.0.1",
+        0,
+        { limit: LIMIT, onError: () => {} },
+      );
+      try {
+        const client = await rawConnect(serverPort(server));
+        client.pause();
+        client.on("error", () => {});
+        const { reader, writer } = await withTimeout(conn.promise, WAIT_MS, "the handler");
+        const transport = writer.transport;
+        let sent = 0;
+        const deadline = Date.now() + WAIT_MS;
+        while (transport.isReading()) {
+          if (sent > MAX_BYTES || Date.now() > deadline) assert.fail(`never paused after ${sent}`);
+          if (client.writableLength < 1024 * 1024) {
+            client.write(CHUNK);
+            sent += CHUNK.length;
+          } else {
+            await sleep(2);
+          }
         }
+        assert.ok(sent >= 2 * LIMIT);
+        // The reader paused because its handler stopped reading: it holds more than its limit.
+        assert.ok(reader.bufferedSize > LIMIT, `reader holds ${reader.bufferedSize}`);
+        const bound = 2 * LIMIT + CHUNK.length;
+        assert.ok(reader.bufferedSize <= bound, `reader holds ${reader.bufferedSize}`);
+        assert.ok(transport.getWriteBufferSize() <= HIGH + CHUNK.length);
+
+        // Keep flooding a little: nothing more may reach the paused reader.
+        for (let i = 0; i < 16; i++) client.write(CHUNK);
+        await sleep(50);
+        assert.equal(transport.isReading(), false);
+        assert.ok(reader.bufferedSize <= bound, `reader holds ${reader.bufferedSize}`);
+
+        // Reading the replies lets everything flow again.
+        client.resume();
+        await waitFor(() => transport.isReading(), WAIT_MS, "the server to read again");
+        client.destroy();
+      } finally {
+        await shutDown(server);
       }
-      assert.ok(sent >= 2 * LIMIT);
-      // The reader paused because its handler stopped reading: it holds more than its limit.
-      assert.ok(reader.bufferedSize > LIMIT, `reader holds ${reader.bufferedSize}`);
-      const bound = 2 * LIMIT + CHUNK.length;
-      assert.ok(reader.bufferedSize <= bound, `reader holds ${reader.bufferedSize}`);
-      assert.ok(transport.getWriteBufferSize() <= HIGH + CHUNK.length);
-
-      // Keep flooding a little: nothing more may reach the paused reader.
-      for (let i = 0; i < 16; i++) client.write(CHUNK);
-      await sleep(50);
-      assert.equal(transport.isReading(), false);
-      assert.ok(reader.bufferedSize <= bound, `reader holds ${reader.bufferedSize}`);
-
-      // Reading the replies lets everything flow again.
-      client.resume();
-      await waitFor(() => transport.isReading(), WAIT_MS, "the server to read again");
-      client.destroy();
-    } finally {
-      await shutDown(server);
-    }
-  });
+    });
 });

@@ -17,6 +17,26 @@ import { isPending, sleep, waitFor, withTimeout } from "../helpers/with-timeout.
 
 type DropReason = Parameters<NonNullable<ServerOptions["onDrop"]>>[1];
 
+/**
+ * Runs `run` on a recording echo server with two places and one session
+ * (`maxConnections: 2, maxSessions: 1`, plus `options`), shutting it down after.
+ */
+async function withTwoPlacesOneSession(
+  run: (server: Awaited<ReturnType<typeof startServer>>, port: number) => Promise<void>,
+  options: Pick<ServerOptions, "onDrop"> = {},
+): Promise<void> {
+  const server = await startServer(recordingEcho([]), "127.0.0.1", 0, {
+    maxConnections: 2,
+    maxSessions: 1,
+    ...options,
+  });
+  try {
+    await run(server, serverPort(server));
+  } finally {
+    await shutDown(server);
+  }
+}
+
 /** An echo handler that records every chunk it reads, in the order the server read them. */
 function recordingEcho(served: string[]) {
   return async (reader: StreamReader, writer: StreamWriter): Promise<void> => {
@@ -236,26 +256,21 @@ describe("Server limits", () => {
 
     test("connections waiting for a session count toward maxConnections", async () => {
       const reasons: DropReason[] = [];
-      const server = await startServer(recordingEcho([]), "127.0.0.1", 0, {
-        maxConnections: 2,
-        maxSessions: 1,
-        onDrop: (_, reason) => reasons.push(reason),
-      });
-      try {
-        const port = serverPort(server);
-        const a = await talk(clients, port, "a");
-        await echoed(a, "a");
-        await talk(clients, port, "b");
-        await waitFor(() => server.waiting === 1, WAIT_MS, "b to wait");
-        const extra = await rawConnect(port);
-        clients.push(extra);
-        assert.equal((await readToClose(extra)).data.length, 0);
-        assert.deepEqual(reasons, ["maxConnections"]);
-        assert.equal(server.dropped, 1);
-        assert.equal(server.waiting, 1);
-      } finally {
-        await shutDown(server);
-      }
+      await withTwoPlacesOneSession(
+        async (server, port) => {
+          const a = await talk(clients, port, "a");
+          await echoed(a, "a");
+          await talk(clients, port, "b");
+          await waitFor(() => server.waiting === 1, WAIT_MS, "b to wait");
+          const extra = await rawConnect(port);
+          clients.push(extra);
+          assert.equal((await readToClose(extra)).data.length, 0);
+          assert.deepEqual(reasons, ["maxConnections"]);
+          assert.equal(server.dropped, 1);
+          assert.equal(server.waiting, 1);
+        },
+        { onDrop: (_, reason) => reasons.push(reason) },
+      );
     });
   });
 
@@ -275,12 +290,7 @@ describe("Server limits", () => {
     }
 
     test("one that waited for a session, then was served and closed", async () => {
-      const server = await startServer(recordingEcho([]), "127.0.0.1", 0, {
-        maxConnections: 2,
-        maxSessions: 1,
-      });
-      try {
-        const port = serverPort(server);
+      await withTwoPlacesOneSession(async (server, port) => {
         const a = await talk(clients, port, "a");
         await echoed(a, "a");
         const b = await talk(clients, port, "b");
@@ -296,18 +306,11 @@ describe("Server limits", () => {
         await waitFor(() => server.waiting === 1, WAIT_MS, "d to wait");
         assert.equal(await refused(server, port), true, "a place freed twice lets a third in");
         assert.equal(server.dropped, 1);
-      } finally {
-        await shutDown(server);
-      }
+      });
     });
 
     test("one closed unserved while it waited for a session", async () => {
-      const server = await startServer(recordingEcho([]), "127.0.0.1", 0, {
-        maxConnections: 2,
-        maxSessions: 1,
-      });
-      try {
-        const port = serverPort(server);
+      await withTwoPlacesOneSession(async (server, port) => {
         const a = await talk(clients, port, "a");
         await echoed(a, "a");
         const b = await talk(clients, port, "b");
@@ -319,9 +322,7 @@ describe("Server limits", () => {
         await waitFor(() => server.waiting === 1 || server.dropped > 0, WAIT_MS, "c to wait");
         assert.equal(server.dropped, 0, "b's place was never freed");
         assert.equal(await refused(server, port), true, "b's place was freed twice");
-      } finally {
-        await shutDown(server);
-      }
+      });
     });
 
     test("one whose protocol factory threw, or whose connectionMade threw", async () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ConcurrentReadError } from "../../../src/errors.js";
 import { type ChunkVisitor, StreamReader } from "../../../src/streams/stream-reader.js";
-import { feed, tick } from "../../helpers/fake-transport.js";
+import { feed, state } from "../../helpers/fake-transport.js";
 
 interface Recorder extends ChunkVisitor {
   /** The chunks handed over, as latin1 text. */
@@ -18,23 +18,6 @@ function recorder(goOn: (chunks: string[]) => boolean = () => true): Recorder {
       return goOn(this.chunks);
     },
   };
-}
-
-/** Whether `promise` has settled after a tick, and how. */
-async function state<T>(
-  promise: Promise<T>,
-): Promise<["pending"] | ["resolved", T] | ["rejected", unknown]> {
-  let result: ["pending"] | ["resolved", T] | ["rejected", unknown] = ["pending"];
-  promise.then(
-    (value) => {
-      result = ["resolved", value];
-    },
-    (error: unknown) => {
-      result = ["rejected", error];
-    },
-  );
-  await tick();
-  return result;
 }
 
 describe("StreamReader.waitChunks", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { LimitOverrunError } from "../../../src/errors.js";
 import { type LineBurstVisitor, StreamReader } from "../../../src/streams/stream-reader.js";
-import { feed, tick } from "../../helpers/fake-transport.js";
+import { feed, state } from "../../helpers/fake-transport.js";
 
 const LIMIT = 8;
 
@@ -24,23 +24,6 @@ function recorder(goOn: (events: string[]) => boolean = () => true): Recorder {
       return goOn(this.events);
     },
   };
-}
-
-/** Whether `promise` has settled after a tick, and how. */
-async function state<T>(
-  promise: Promise<T>,
-): Promise<["pending"] | ["resolved", T] | ["rejected", unknown]> {
-  let result: ["pending"] | ["resolved", T] | ["rejected", unknown] = ["pending"];
-  promise.then(
-    (value) => {
-      result = ["resolved", value];
-    },
-    (error: unknown) => {
-      result = ["rejected", error];
-    },
-  );
-  await tick();
-  return result;
 }
 
 describe("StreamReader.waitLines", () => {
