@@ -65,6 +65,47 @@ function calculatorSession(
   return new CalculatorLines(options, conn, trace);
 }
 
+// The reply to a line of plain numbers is built here, one per mode, its head
+// written once: the result's digits and `'\r\n` go after the head, then the
+// whole reply is one append (measured: three appends per reply cost more).
+// A safe integer has at most 16 digits, and a sign.
+const RESULT_ROOM = 17;
+const SUM = replyTemplate("Sum");
+const PRODUCT = replyTemplate("Product");
+
+function replyTemplate(label: string): { bytes: Buffer; head: number } {
+  const head = Buffer.from(`${label} of input numbers: '`, "latin1");
+  const bytes = Buffer.alloc(head.length + RESULT_ROOM + 3);
+  head.copy(bytes);
+  return { bytes, head: head.length };
+}
+
+/**
+ * Appends the reply to a line of plain numbers: `Sum of input numbers: 'N'\r\n`
+ * (or `Product`), N written in decimal as `${result}` would write it, with
+ * no string built (the profile's pipelined calculator spent a tenth of its
+ * time encoding reply strings).
+ */
+function appendResult(conn: LineConnection, product: boolean, result: number): void {
+  const { bytes, head } = product ? PRODUCT : SUM;
+  let at = head;
+  if (result < 0) bytes[at++] = 0x2d;
+  let rest = Math.abs(result);
+  let digits = 1;
+  for (let power = 10; power <= rest; power *= 10) digits++;
+  at += digits;
+  const end = at;
+  do {
+    const digit = rest % 10;
+    bytes[--at] = 0x30 + digit;
+    rest = (rest - digit) / 10;
+  } while (rest > 0);
+  bytes[end] = 0x27;
+  bytes[end + 1] = 0x0d;
+  bytes[end + 2] = 0x0a;
+  conn.append(bytes, 0, end + 3);
+}
+
 /** A calculator session as a line session: the framing's state machine, answering in place. */
 class CalculatorLines extends CalculatorSession implements LineSession {
   readonly #conn: LineConnection;
@@ -80,7 +121,14 @@ class CalculatorLines extends CalculatorSession implements LineSession {
     this.#trace = trace;
   }
 
-  onLineBytes(bytes: Buffer, start: number, end: number): string {
+  onLineBytes(bytes: Buffer, start: number, end: number): string | undefined {
+    if (this.#trace === undefined) {
+      const result = this.plainResult(bytes, start, end);
+      if (result !== undefined) {
+        appendResult(this.#conn, this.mode === "product", result);
+        return undefined;
+      }
+    }
     const reply = this.answer(bytes, start, end);
     if (this.#trace !== undefined) {
       const { logged } = this;

@@ -70,11 +70,20 @@ const LOG10_2 = Math.log10(2);
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 /** The most digits a number may have on the fast path: 15 digits always fit a double. */
 const FAST_DIGITS = 15;
+/** Digits of `Number.MAX_SAFE_INTEGER`, the most a fast-path result can have. */
+const SAFE_DIGITS = 16;
 const [PLUS, MINUS, COMMA, UNDERSCORE, ZERO, NINE] = [0x2b, 0x2d, 0x2c, 0x5f, 0x30, 0x39];
 
 /** Space, tab and CR: the whitespace the fast path skips (`int()` strips them too). */
 function isFastSpace(byte: number): boolean {
   return byte === 0x20 || byte === 0x09 || byte === 0x0d;
+}
+
+/** The decimal digits of a safe integer, its sign not counted. */
+function digitCount(value: number): number {
+  let digits = 1;
+  for (let rest = Math.abs(value); rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  return digits;
 }
 
 function isDigit(byte: number | undefined): boolean {
@@ -210,14 +219,13 @@ export class CalculatorSession {
   answer(bytes: Uint8Array, start: number, end: number): string {
     if (this.#closed) throw new Error("Cannot handle line: the session was closed by quit");
     this.#logged = undefined;
-    const fast = this.#fast(bytes, start, end);
+    const fast = this.#plain(bytes, start, end);
     if (fast !== undefined) {
-      if (this.#reportNumbers) {
-        this.#logged = rstrip(
-          Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1"),
-        );
-      }
-      return fast;
+      this.#logPlain(bytes, start, end);
+      const result = `${fast}`;
+      return this.#mode === "product"
+        ? `Product of input numbers: '${result}'\r\n`
+        : `Sum of input numbers: '${result}'\r\n`;
     }
     let text: string;
     try {
@@ -237,11 +245,32 @@ export class CalculatorSession {
     return this.#calculate(text);
   }
 
+  /**
+   * The common line, answered without a reply string: when `bytes[start, end)`
+   * is plain ASCII numbers whose result fits a double exactly, that result
+   * (the reply is then `Sum of input numbers: '${result}'\r\n`, or
+   * `Product` in product mode, with `-0` written `0`); `undefined` for any
+   * other line, which {@link answer} then handles. {@link logged} is set as
+   * `answer` sets it. After `quit` it is `undefined` (and `answer` throws).
+   */
+  plainResult(bytes: Uint8Array, start: number, end: number): number | undefined {
+    if (this.#closed) return undefined;
+    const result = this.#plain(bytes, start, end);
+    if (result !== undefined) this.#logPlain(bytes, start, end);
+    return result;
+  }
+
+  #logPlain(bytes: Uint8Array, start: number, end: number): void {
+    this.#logged = this.#reportNumbers
+      ? rstrip(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1"))
+      : undefined;
+  }
+
   // Measured fast path (the calculator's hot spot in `npm run bench`): plain ASCII
   // numbers whose result fits a double exactly are computed from the bytes, with no
   // decoding, splitting or bigint. Anything else (commands, errors, big numbers,
   // other whitespace) returns undefined and takes the general path, which decides.
-  #fast(line: Uint8Array, start: number, end: number): string | undefined {
+  #plain(line: Uint8Array, start: number, end: number): number | undefined {
     const product = this.#mode === "product";
     const maxDigits = Math.min(FAST_DIGITS, this.#maxDigits);
     let acc = product ? 1 : 0;
@@ -271,12 +300,11 @@ export class CalculatorSession {
       if (line[i] !== COMMA) return undefined;
       i++;
     }
-    // `${-0}` is "0", as Python prints int("-0").
-    const result = `${acc}`;
-    if (result.length - (acc < 0 ? 1 : 0) > this.#maxResultDigits) return undefined;
-    return product
-      ? `Product of input numbers: '${result}'\r\n`
-      : `Sum of input numbers: '${result}'\r\n`;
+    if (this.#maxResultDigits < SAFE_DIGITS && digitCount(acc) > this.#maxResultDigits) {
+      return undefined;
+    }
+    // -0 is 0, as Python prints int("-0").
+    return acc === 0 ? 0 : acc;
   }
 
   #calculate(text: string): string {

@@ -64,6 +64,25 @@ describe("calculator (app)", () => {
     assert.equal(lines[0], "calc: Received connection from ('::1', 64624, 0, 0)");
   });
 
+  test("answers in bytes as it answers in text: the same replies with debug logging (text) and without (bytes)", async () => {
+    const lines = [
+      ...["0", "-0", "7", "-7", "9,1", "-9,-1", "99,1", "123456789012345,1", "9007199254740991"],
+      ...["-9007199254740991", "4503599627370496,4503599627370495", "1_000,+5", " 3 , 4 "],
+      ...["product", "-1,-1", "0,-5", "99999999,99999999", "-99999999,99999999", "2,-3"],
+      ...["1e3", "sum", "12,34,56", `${"9".repeat(30)},1`],
+    ].join("\n");
+    const replies = async (level: "info" | "debug") => {
+      const writer = new FakeWriter();
+      const { logger } = recordingLogger(level);
+      await calculator(fedReader([`${lines}\n`]), writer, { logger });
+      return writer.text();
+    };
+    const text = await replies("debug");
+    assert.equal(await replies("info"), text);
+    assert.match(text, /Sum of input numbers: '9007199254740991'\r\n/);
+    assert.match(text, /Product of input numbers: '-9999999800000001'\r\n/);
+  });
+
   test("honours maxResultDigits", async () => {
     const { logger } = recordingLogger("info");
     const writer = new FakeWriter();

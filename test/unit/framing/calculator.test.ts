@@ -262,4 +262,60 @@ describe("CalculatorSession", () => {
       { numRuns: 5000 },
     );
   });
+
+  test("plainResult is the fast path's result: answer's reply holds it, and it is undefined for any other line", () => {
+    const alphabet = fc.constantFrom(..."0123456789,,+-_ \t\r9sumquit\xff".split(""));
+    let plain = 0;
+    fc.assert(
+      fc.property(
+        fc.array(alphabet, { maxLength: 40 }),
+        fc.boolean(),
+        fc.boolean(),
+        (chars, product, reportNumbers) => {
+          const line = Buffer.from(chars.join(""), "latin1");
+          const bytes = Buffer.concat([Buffer.from("7"), line, Buffer.from("7")]);
+          const fast = new CalculatorSession({ reportNumbers });
+          const slow = new CalculatorSession({ reportNumbers });
+          if (product) {
+            fast.handleLine(Buffer.from("product"));
+            slow.handleLine(Buffer.from("product"));
+          }
+          const result = fast.plainResult(bytes, 1, 1 + line.length);
+          const expected = slow.answer(line, 0, line.length);
+          if (result === undefined) {
+            // The line goes on to answer, as if plainResult had never seen it.
+            assert.equal(fast.answer(line, 0, line.length), expected);
+            assert.equal(fast.mode, slow.mode);
+          } else {
+            plain++;
+            assert.ok(Number.isSafeInteger(result) && !Object.is(result, -0));
+            const label = product ? "Product" : "Sum";
+            assert.equal(
+              `${label} of input numbers: '${result}'\r\n`,
+              expected,
+              line.toString("latin1"),
+            );
+          }
+          assert.equal(fast.logged, slow.logged);
+        },
+      ),
+      { numRuns: 5000 },
+    );
+    assert.ok(plain > 500, `only ${plain} lines took the fast path`);
+  });
+
+  test("plainResult honours maxResultDigits and stops at quit", () => {
+    const session = new CalculatorSession({ maxResultDigits: 3 });
+    const line = (text: string) => Buffer.from(text);
+    assert.equal(session.plainResult(line("999,0"), 0, 5), 999);
+    assert.equal(session.plainResult(line("-999"), 0, 4), -999);
+    assert.equal(session.plainResult(line("999,1"), 0, 5), undefined);
+    assert.equal(
+      session.answer(line("999,1"), 0, 5),
+      "ERROR. Result too large (more than 3 digits)\r\n",
+    );
+    assert.equal(session.plainResult(line("-0"), 0, 2), 0);
+    session.answer(line("quit"), 0, 4);
+    assert.equal(session.plainResult(line("1"), 0, 1), undefined);
+  });
 });
