@@ -265,42 +265,56 @@ describe("CalculatorSession", () => {
 
   test("plainResult is the fast path's result: answer's reply holds it, and it is undefined for any other line", () => {
     const alphabet = fc.constantFrom(..."0123456789,,+-_ \t\r9sumquit\xff".split(""));
+    // Half the lines are any bytes of the alphabet, half lines of numbers, most of
+    // which the fast path takes: the property is tested on both of its sides.
+    const numbers = fc
+      .array(
+        fc.oneof(
+          { arbitrary: fc.integer({ min: -99_999, max: 99_999 }), weight: 4 },
+          { arbitrary: fc.maxSafeInteger(), weight: 1 },
+        ),
+        {
+          minLength: 1,
+          maxLength: 6,
+        },
+      )
+      .map((values) => values.join(","));
+    const lines = fc.oneof(
+      fc.array(alphabet, { maxLength: 40 }).map((chars) => chars.join("")),
+      numbers,
+    );
     let plain = 0;
     fc.assert(
-      fc.property(
-        fc.array(alphabet, { maxLength: 40 }),
-        fc.boolean(),
-        fc.boolean(),
-        (chars, product, reportNumbers) => {
-          const line = Buffer.from(chars.join(""), "latin1");
-          const bytes = Buffer.concat([Buffer.from("7"), line, Buffer.from("7")]);
-          const fast = new CalculatorSession({ reportNumbers });
-          const slow = new CalculatorSession({ reportNumbers });
-          if (product) {
-            fast.handleLine(Buffer.from("product"));
-            slow.handleLine(Buffer.from("product"));
-          }
-          const result = fast.plainResult(bytes, 1, 1 + line.length);
-          const expected = slow.answer(line, 0, line.length);
-          if (result === undefined) {
-            // The line goes on to answer, as if plainResult had never seen it.
-            assert.equal(fast.answer(line, 0, line.length), expected);
-            assert.equal(fast.mode, slow.mode);
-          } else {
-            plain++;
-            assert.ok(Number.isSafeInteger(result) && !Object.is(result, -0));
-            const label = product ? "Product" : "Sum";
-            assert.equal(
-              `${label} of input numbers: '${result}'\r\n`,
-              expected,
-              line.toString("latin1"),
-            );
-          }
-          assert.equal(fast.logged, slow.logged);
-        },
-      ),
+      fc.property(lines, fc.boolean(), fc.boolean(), (text, product, reportNumbers) => {
+        const line = Buffer.from(text, "latin1");
+        const bytes = Buffer.concat([Buffer.from("7"), line, Buffer.from("7")]);
+        const fast = new CalculatorSession({ reportNumbers });
+        const slow = new CalculatorSession({ reportNumbers });
+        if (product) {
+          fast.handleLine(Buffer.from("product"));
+          slow.handleLine(Buffer.from("product"));
+        }
+        const result = fast.plainResult(bytes, 1, 1 + line.length);
+        const expected = slow.answer(line, 0, line.length);
+        if (result === undefined) {
+          // The line goes on to answer, as if plainResult had never seen it.
+          assert.equal(fast.answer(line, 0, line.length), expected);
+          assert.equal(fast.mode, slow.mode);
+        } else {
+          plain++;
+          assert.ok(Number.isSafeInteger(result) && !Object.is(result, -0));
+          const label = product ? "Product" : "Sum";
+          assert.equal(
+            `${label} of input numbers: '${result}'\r\n`,
+            expected,
+            line.toString("latin1"),
+          );
+        }
+        assert.equal(fast.logged, slow.logged);
+      }),
       { numRuns: 5000 },
     );
+    // Measured about 1,400 of the 5,000 (most lines of numbers fit; few others do).
     assert.ok(plain > 500, `only ${plain} lines took the fast path`);
   });
 
