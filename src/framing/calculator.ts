@@ -250,8 +250,10 @@ export class CalculatorSession {
    * is plain ASCII numbers whose result fits a double exactly, that result
    * (the reply is then `Sum of input numbers: '${result}'\r\n`, or
    * `Product` in product mode, with `-0` written `0`); `undefined` for any
-   * other line, which {@link answer} then handles. {@link logged} is set as
-   * `answer` sets it. After `quit` it is `undefined` (and `answer` throws).
+   * other line, which {@link answer} then handles. With a number,
+   * {@link logged} is that line's, as `answer` would set it; with
+   * `undefined`, nothing changed (not `logged` either) until `answer` is
+   * called. After `quit` it is `undefined` (and `answer` throws).
    */
   plainResult(bytes: Uint8Array, start: number, end: number): number | undefined {
     if (this.#closed) return undefined;

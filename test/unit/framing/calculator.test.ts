@@ -329,6 +329,20 @@ describe("CalculatorSession", () => {
       "ERROR. Result too large (more than 3 digits)\r\n",
     );
     assert.equal(session.plainResult(line("-0"), 0, 2), 0);
+    // A safe integer has up to 16 digits: the limits just below and at that count.
+    const sixteen = line("999999999999999,1");
+    for (const [maxResultDigits, expected] of [
+      [15, undefined],
+      [16, 1_000_000_000_000_000],
+    ] as const) {
+      const limited = new CalculatorSession({ maxResultDigits });
+      assert.equal(limited.plainResult(sixteen, 0, sixteen.length), expected);
+      const reply =
+        expected === undefined
+          ? "ERROR. Result too large (more than 15 digits)\r\n"
+          : "Sum of input numbers: '1000000000000000'\r\n";
+      assert.equal(limited.answer(sixteen, 0, sixteen.length), reply);
+    }
     session.answer(line("quit"), 0, 4);
     assert.equal(session.plainResult(line("1"), 0, 1), undefined);
   });
