@@ -83,8 +83,8 @@ function replyTemplate(label: string): { bytes: Buffer; head: number } {
 /**
  * Appends the reply to a line of plain numbers: `Sum of input numbers: 'N'\r\n`
  * (or `Product`), N written in decimal as `${result}` would write it, with
- * no string built (the profile's pipelined calculator spent a tenth of its
- * time encoding reply strings).
+ * no string built: in a ping-pong profile the socket's path for a string
+ * reply (UTF-8 encoding, flattening) cost about 0.5 µs per reply.
  */
 function appendResult(conn: LineConnection, product: boolean, result: number): void {
   const { bytes, head } = product ? PRODUCT : SUM;
