@@ -17,7 +17,7 @@ const silent = new Logger("main", { level: "info", write: () => {} });
 const HIGH = 64 * 1024;
 /** No test may push more than this; reaching it means backpressure never applied. */
 const MAX_BYTES = 512 * 1024 * 1024;
-/** The most one socket read hands over: 64 KiB under Node and Deno, 512 KiB under Bun. */
+/** The most one socket read hands over: 64 KiB under Node, 512 KiB under Bun (both logged). */
 const MAX_ARRIVAL = 512 * 1024;
 
 /** Starts `write(64 KiB); await drain()` and reports how far it got. */
