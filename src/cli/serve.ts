@@ -15,6 +15,7 @@ import type { Server } from "../protocols/server.js";
 import { announceListening } from "../workers/worker-side.js";
 import type { CommandContext } from "./command.js";
 import type { DropReporter } from "./drop-reporter.js";
+import type { WarnLimiter } from "./warn-limiter.js";
 
 /** Exit code after a second signal aborted the open connections. */
 export const EXIT_ABORTED = 130;
@@ -76,6 +77,8 @@ export interface ServeOptions {
   grace?: number;
   /** Refused connections still to report: written when the server stops. */
   drops?: DropReporter;
+  /** Refused client certificates still to report: written when the server stops. */
+  refusals?: WarnLimiter | undefined;
   /**
    * What SIGHUP does while the server serves (a TLS server reloads its
    * certificate: see `tlsServerSetup`). Default: the signal is logged at info
@@ -117,6 +120,7 @@ export async function serveUntilSignal(
     logger.info(`stopping: waiting for ${server.connections} connection(s) to finish`);
   }
   options.drops?.close();
+  options.refusals?.close();
   // Connections still queued for a session (--max-sessions) were never read: nothing
   // of theirs was received, so shutdown() closes them unserved rather than hold them.
   if (server.waiting > 0) {

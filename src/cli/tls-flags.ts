@@ -6,6 +6,7 @@
  * @module
  */
 
+import { WarnLimiter } from "./warn-limiter.js";
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -158,6 +159,8 @@ export interface TlsServerSetup {
    * context kept. Never throws.
    */
   onReload(server: Server): void;
+  /** Refused client certificates still to report (at most one line a second): written when the server stops. */
+  refusals: WarnLimiter;
 }
 
 /**
@@ -165,7 +168,10 @@ export interface TlsServerSetup {
  * and returns the server options and the reload. A failed handshake is logged
  * on a logger named after the peer (`calc_127.0.0.1_5000`): at warn level
  * when a client certificate was refused (`--tls-verify-client`), at debug
- * level otherwise (a reset, a hello that is not TLS: clients' doing).
+ * level otherwise (a reset, a hello that is not TLS: clients' doing). The
+ * warn lines are rate-limited ({@link WarnLimiter}): a flood of refused
+ * clients costs a line a second, the last refusal of a burst with the count
+ * of the others.
  */
 export function tlsServerSetup(
   config: TlsServerConfig,
@@ -173,6 +179,7 @@ export function tlsServerSetup(
   prefix: string,
 ): TlsServerSetup {
   const initial = loadSecureContextOptions(config);
+  const refusals = new WarnLimiter();
   logger.info(`TLS certificate: ${describeCertificate(initial.cert as string)}`);
   const options: ServerOptions = {
     tls: {
@@ -187,7 +194,7 @@ export function tlsServerSetup(
       );
       const reason = handshakeFailure(error, socket);
       if (config.verifyClient && reason.refused) {
-        log.warn(`refused: client certificate rejected: ${reason.text}`);
+        refusals.warn(log, `refused: client certificate rejected: ${reason.text}`);
       } else if (log.enabled("debug")) {
         log.debug(`TLS handshake failed: ${reason.text}`);
       }
@@ -204,7 +211,7 @@ export function tlsServerSetup(
     }
     logger.info(`SIGHUP: reloaded TLS certificate: ${describeCertificate(next.cert as string)}`);
   };
-  return { options, onReload };
+  return { options, onReload, refusals };
 }
 
 /**

@@ -203,6 +203,35 @@ describe("--tls-verify-client", () => {
     );
   });
 
+  test("a burst of refused clients costs a warn line a second, the last one counting the others", async () => {
+    const REFUSED = 12;
+    const before = server.stderr().length;
+    for (let i = 0; i < REFUSED; i++) await refusedClient({});
+    // Every refusal is in a line, its own or as one of the "N more" of a later one.
+    const counted = () =>
+      [
+        ...server
+          .stderr()
+          .slice(before)
+          .matchAll(/WARN: refused: client certificate rejected[^\n]*/g),
+      ]
+        .map(([line]) => 1 + Number(/\((\d+) more since the last report\)/.exec(line)?.[1] ?? 0))
+        .reduce((sum, n) => sum + n, 0);
+    await withTimeout(
+      (async () => {
+        while (counted() < REFUSED) await new Promise((resolve) => setTimeout(resolve, 20));
+      })(),
+      "every refusal to be reported",
+    );
+    assert.equal(counted(), REFUSED);
+    const lines =
+      server
+        .stderr()
+        .slice(before)
+        .match(/client certificate rejected/g) ?? [];
+    assert.ok(lines.length < REFUSED, `${lines.length} lines for ${REFUSED} refusals`);
+  });
+
   test("serves a client whose certificate the CA signed", async () => {
     const socket = await connectTls(server.port, {
       cert: readFileSync(certs.clientCert),

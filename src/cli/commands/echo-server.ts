@@ -186,6 +186,7 @@ async function run(args: string[], context: CommandContext): Promise<number> {
   return serveWithMetrics(server, metrics, context, {
     grace: limits.grace,
     drops,
+    refusals: tls?.refusals,
     onReload: tls && (() => tls.onReload(served)),
   });
 }

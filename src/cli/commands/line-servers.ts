@@ -161,6 +161,7 @@ export async function runLineServer<E extends object>(
   return serveWithMetrics(server, metrics, context, {
     grace: limits.grace,
     drops,
+    refusals: tls?.refusals,
     onReload: tls && (() => tls.onReload(server)),
   });
 }
