@@ -5,18 +5,15 @@
  */
 
 import type { Logger } from "../apps/logger.js";
+import { LineThrottle, type LineThrottleOptions } from "./line-throttle.js";
 
 /** Why the server refused a connection: the name of the `ServerOptions` limit. */
 export type DropReason = "maxConnections" | "maxConnectionsPerPeer";
 
 /** Options of a {@link DropReporter}. */
-export interface DropReporterOptions {
+export interface DropReporterOptions extends LineThrottleOptions {
   /** How each reason is named in the warn line, e.g. `--max-connections 100`. */
   names: Record<DropReason, string>;
-  /** The least time between two warn lines, in ms. Default 1000. */
-  interval?: number;
-  /** The clock, in ms (for tests). Default `performance.now`. */
-  now?: () => number;
 }
 
 /**
@@ -33,19 +30,15 @@ export interface DropReporterOptions {
 export class DropReporter {
   readonly #logger: Logger;
   readonly #names: Record<DropReason, string>;
-  readonly #interval: number;
-  readonly #now: () => number;
+  readonly #throttle: LineThrottle;
   #counts: Record<DropReason, number> = { maxConnections: 0, maxConnectionsPerPeer: 0 };
   #total = 0;
   #lastPeer: string | undefined;
-  #lastLine = Number.NEGATIVE_INFINITY;
-  #timer: NodeJS.Timeout | undefined;
 
   constructor(logger: Logger, options: DropReporterOptions) {
     this.#logger = logger;
     this.#names = options.names;
-    this.#interval = options.interval ?? 1000;
-    this.#now = options.now ?? (() => performance.now());
+    this.#throttle = new LineThrottle(() => this.#write(), options);
   }
 
   /** Counts one refusal; `peer` is the refused client's address, when known. */
@@ -53,21 +46,21 @@ export class DropReporter {
     this.#counts[reason]++;
     this.#total++;
     if (peer !== undefined) this.#lastPeer = peer;
-    if (this.#timer !== undefined) return;
-    const wait = this.#lastLine + this.#interval - this.#now();
-    if (wait <= 0) {
-      this.flush();
-      return;
-    }
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.flush();
-    }, wait).unref();
+    this.#throttle.request();
   }
 
   /** Writes the pending count now, if any. */
   flush(): void {
-    if (this.#total === 0) return;
+    this.#throttle.flush();
+  }
+
+  /** Stops the timer and writes what is pending. */
+  close(): void {
+    this.#throttle.close();
+  }
+
+  #write(): boolean {
+    if (this.#total === 0) return false;
     const parts = (Object.keys(this.#counts) as DropReason[])
       .filter((reason) => this.#counts[reason] > 0)
       .map((reason) => `${this.#counts[reason]} over ${this.#names[reason]}`);
@@ -76,13 +69,6 @@ export class DropReporter {
     this.#counts = { maxConnections: 0, maxConnectionsPerPeer: 0 };
     this.#total = 0;
     this.#lastPeer = undefined;
-    this.#lastLine = this.#now();
-  }
-
-  /** Stops the timer and writes what is pending. */
-  close(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.flush();
+    return true;
   }
 }

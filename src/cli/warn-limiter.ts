@@ -6,14 +6,7 @@
  */
 
 import type { Logger } from "../apps/logger.js";
-
-/** Options of a {@link WarnLimiter}. */
-export interface WarnLimiterOptions {
-  /** The least time between two warn lines, in ms. Default 1000. */
-  interval?: number;
-  /** The clock, in ms (for tests). Default `performance.now`. */
-  now?: () => number;
-}
+import { LineThrottle, type LineThrottleOptions } from "./line-throttle.js";
 
 /**
  * Writes the first warning at once; those that come within the interval after
@@ -23,49 +16,33 @@ export interface WarnLimiterOptions {
  * writes the held line is unref'd; {@link close} writes it at once.
  */
 export class WarnLimiter {
-  readonly #interval: number;
-  readonly #now: () => number;
-  #lastLine = Number.NEGATIVE_INFINITY;
+  readonly #throttle: LineThrottle;
   #held: { logger: Logger; text: string } | undefined;
   #heldCount = 0;
-  #timer: NodeJS.Timeout | undefined;
 
-  constructor(options: WarnLimiterOptions = {}) {
-    this.#interval = options.interval ?? 1000;
-    this.#now = options.now ?? (() => performance.now());
+  constructor(options: LineThrottleOptions = {}) {
+    this.#throttle = new LineThrottle(() => this.#write(), options);
   }
 
   /** Warns `text` on `logger`, now or once the interval is over. */
   warn(logger: Logger, text: string): void {
     this.#held = { logger, text };
     this.#heldCount++;
-    if (this.#timer !== undefined) return;
-    const wait = this.#lastLine + this.#interval - this.#now();
-    if (wait <= 0) {
-      this.flush();
-      return;
-    }
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.flush();
-    }, wait).unref();
-  }
-
-  /** Writes the held warning now, if any. */
-  flush(): void {
-    const held = this.#held;
-    if (held === undefined) return;
-    const more = this.#heldCount - 1;
-    held.logger.warn(more > 0 ? `${held.text} (${more} more since the last report)` : held.text);
-    this.#held = undefined;
-    this.#heldCount = 0;
-    this.#lastLine = this.#now();
+    this.#throttle.request();
   }
 
   /** Stops the timer and writes what is held. */
   close(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.flush();
+    this.#throttle.close();
+  }
+
+  #write(): boolean {
+    const held = this.#held;
+    if (held === undefined) return false;
+    const more = this.#heldCount - 1;
+    held.logger.warn(more > 0 ? `${held.text} (${more} more since the last report)` : held.text);
+    this.#held = undefined;
+    this.#heldCount = 0;
+    return true;
   }
 }

@@ -14,10 +14,12 @@ import {
   type RunningServer,
   startServerCli,
   stopCli,
+  TIMEOUT,
   waitForStderr,
   withTimeout,
   sendSignal,
 } from "./cli-helpers.js";
+import { waitFor } from "../helpers/with-timeout.js";
 import { makeCertificates, type TestCertificates } from "./tls-certs.js";
 
 let certs: TestCertificates;
@@ -217,12 +219,7 @@ describe("--tls-verify-client", () => {
       ]
         .map(([line]) => 1 + Number(/\((\d+) more since the last report\)/.exec(line)?.[1] ?? 0))
         .reduce((sum, n) => sum + n, 0);
-    await withTimeout(
-      (async () => {
-        while (counted() < REFUSED) await new Promise((resolve) => setTimeout(resolve, 20));
-      })(),
-      "every refusal to be reported",
-    );
+    await waitFor(() => counted() >= REFUSED, TIMEOUT, "every refusal to be reported");
     assert.equal(counted(), REFUSED);
     const lines =
       server

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Logger } from "../../src/apps/logger.js";
 import { WarnLimiter } from "../../src/cli/warn-limiter.js";
-import { withTimeout } from "./cli-helpers.js";
+import { waitFor } from "../helpers/with-timeout.js";
+import { TIMEOUT } from "./cli-helpers.js";
 
 /** A limiter, two loggers that record into one list, and a clock the test moves. */
 function limiter(interval = 1000) {
@@ -52,12 +52,7 @@ describe("WarnLimiter", () => {
     warnings.warn(b, "refused: two");
     assert.equal(lines.length, 1);
     clock.now = 60;
-    await withTimeout(
-      (async () => {
-        while (lines.length < 2) await sleep(10);
-      })(),
-      "the held warn line",
-    );
+    await waitFor(() => lines.length >= 2, TIMEOUT, "the held warn line");
     assert.equal(lines[1], "calc_10.0.0.2_6000: WARN: refused: two");
     warnings.close();
   });
