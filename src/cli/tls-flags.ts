@@ -6,7 +6,6 @@
  * @module
  */
 
-import { WarnLimiter } from "./warn-limiter.js";
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -17,6 +16,7 @@ import type { Server, ServerOptions } from "../protocols/server.js";
 import type { Transport } from "../protocols/transport.js";
 import { parseSeconds } from "./args.js";
 import { UsageError } from "./command.js";
+import { WarnLimiter } from "./warn-limiter.js";
 
 /** `parseArgs` options of the server TLS flags. */
 export const TLS_SERVER_OPTIONS = {
