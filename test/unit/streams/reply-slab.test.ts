@@ -16,6 +16,24 @@ test("pieces come out as one Buffer, in the order they were added", () => {
   assert.equal(bytes.take().length, 0, "an empty take is empty");
 });
 
+test("every way a piece is copied gives its bytes: whole or a range, short or long, Buffer or Uint8Array", () => {
+  // add copies a short range byte by byte, a whole piece of 16 bytes or more with one
+  // set, and a long range with set of a view: each length crosses those lines.
+  const bytes = new ReplyBytes();
+  const expected: number[] = [];
+  const source = Uint8Array.from({ length: 200 }, (_, i) => (i * 7 + 1) & 0xff);
+  for (let n = 1; n <= 70; n++) {
+    const whole = Buffer.from(source.subarray(0, n));
+    bytes.add(whole, 0, n);
+    bytes.add(source.subarray(5, 5 + n), 0, n);
+    bytes.add(source, 3, 3 + n);
+    bytes.add(whole, 1, n);
+    expected.push(...source.subarray(0, n), ...source.subarray(5, 5 + n));
+    expected.push(...source.subarray(3, 3 + n), ...source.subarray(1, n));
+  }
+  assert.deepEqual([...bytes.take()], expected);
+});
+
 test("text is encoded as UTF-8", () => {
   const bytes = new ReplyBytes();
   bytes.addText("é€😀");
