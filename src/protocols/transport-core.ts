@@ -65,8 +65,11 @@ function countsItself(stream: TransportStream): boolean {
   const counting = stream as unknown as Partial<CountingStream>;
   return typeof counting.bytesRead === "number" && typeof counting.bytesWritten === "number";
 }
-const kTransport: unique symbol = Symbol("asyncnet.transport");
-type TransportSocket = TransportStream & { [kTransport]: TransportCore };
+// Each stream's transport, for the shared listeners. Not a property on the socket: one
+// more hidden class of Node's sockets was a fifth one for Node's own `_handle` getter
+// (raw node:net sockets pass through four), which turned it megamorphic for every
+// read and write of the process (`node --log-ic`; see #listen).
+const transports = new WeakMap<TransportStream, TransportCore>();
 
 /**
  * @internal The state of a transport and the stream's side of it. Its
@@ -218,10 +221,11 @@ export abstract class TransportCore implements Watched {
     return this.options_.clock ?? systemClock;
   }
 
-  // Shared listeners that find this transport on the socket: per-connection
-  // closures were a fifth of an idle connection's heap.
+  // Shared listeners that look this transport up (per-connection closures were a
+  // fifth of an idle connection's heap, and a socket property cost every socket
+  // operation a megamorphic load in Node's code: see `transports`).
   #listen(stream: TransportStream): void {
-    (stream as TransportSocket)[kTransport] = this;
+    transports.set(stream, this);
     stream.on("data", TransportCore.#onData);
     stream.on("end", TransportCore.#onEnd);
     stream.on("error", TransportCore.#onError);
@@ -265,8 +269,8 @@ export abstract class TransportCore implements Watched {
     this.abort(failure);
   }
 
-  static #onData(this: TransportSocket, data: Buffer): void {
-    const transport = this[kTransport];
+  static #onData(this: TransportStream, data: Buffer): void {
+    const transport = transports.get(this) as TransportCore;
     const counters = transport.counters_;
     if (counters !== undefined) counters.bytesReceived += data.length;
     if (transport.closing_) return;
@@ -283,8 +287,8 @@ export abstract class TransportCore implements Watched {
     }
   }
 
-  static #onEnd(this: TransportSocket): void {
-    const transport = this[kTransport];
+  static #onEnd(this: TransportStream): void {
+    const transport = transports.get(this) as TransportCore;
     if (transport.closing_) return;
     if (transport.upgrade_ !== undefined) {
       transport.upgrade_.fail();
@@ -301,16 +305,16 @@ export abstract class TransportCore implements Watched {
     if (keepOpen !== true) transport.close();
   }
 
-  static #onError(this: TransportSocket, error: Error): void {
-    const transport = this[kTransport];
+  static #onError(this: TransportStream, error: Error): void {
+    const transport = transports.get(this) as TransportCore;
     transport.upgrade_?.fail(error);
     const normalized = normalizeSocketError(error, transport.info_.peername);
     transport.error_ ??= normalized;
     if (!transport.lost_) transport.setCause_(closeCauseOf(normalized));
   }
 
-  static #onClose(this: TransportSocket): void {
-    const transport = this[kTransport];
+  static #onClose(this: TransportStream): void {
+    const transport = transports.get(this) as TransportCore;
     if (transport.lost_) return;
     transport.upgrade_?.fail();
     transport.lost_ = true;

@@ -49,6 +49,29 @@ function collapse(calls: string[]): string[] {
 }
 
 describe("Transport over an in-memory stream", () => {
+  test("adds no property to the stream it drives, and still finds itself from its events", async () => {
+    // A property on a socket gives Node's sockets a hidden class more, which made Node's
+    // own `_handle` getter megamorphic for every socket in the process (node --log-ic).
+    const [near, far] = duplexPair();
+    // EventEmitter adds its listener count at the first listener: make it here, as a
+    // socket has it from its construction.
+    near.on("unused", () => {});
+    const before = Reflect.ownKeys(near);
+    const { protocol, calls, data, lost } = recorder();
+    new Transport(near, protocol);
+    assert.deepEqual(Reflect.ownKeys(near), before);
+    far.write("x");
+    far.end();
+    assert.equal(await withTimeout(lost, WAIT_MS, "connectionLost"), undefined);
+    assert.equal(Buffer.concat(data).toString(), "x");
+    assert.deepEqual(collapse(calls), [
+      "connectionMade",
+      "dataReceived",
+      "eofReceived",
+      "connectionLost",
+    ]);
+  });
+
   test("runs connectionMade → dataReceived* → eofReceived → connectionLost with no socket", async () => {
     const [near, far] = duplexPair();
     const { protocol, calls, data, lost } = recorder();
