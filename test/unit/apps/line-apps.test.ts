@@ -68,7 +68,10 @@ describe("calculator (app)", () => {
     const lines = [
       ...["0", "-0", "7", "-7", "9,1", "-9,-1", "99,1", "123456789012345,1", "9007199254740991"],
       ...["-9007199254740991", "4503599627370496,4503599627370495", "1_000,+5", " 3 , 4 "],
+      // Results of 16 and 17 characters from terms of 15 digits or fewer: the byte path's longest.
+      ...["999999999999999,999999999999999", "-999999999999999,-999999999999999"],
       ...["product", "-1,-1", "0,-5", "99999999,99999999", "-99999999,99999999", "2,-3"],
+      ...["-6361,1416003655831", "6361,1416003655831"],
       ...["1e3", "sum", "12,34,56", `${"9".repeat(30)},1`],
     ].join("\n");
     const replies = async (level: "info" | "debug") => {
@@ -81,6 +84,10 @@ describe("calculator (app)", () => {
     assert.equal(await replies("info"), text);
     assert.match(text, /Sum of input numbers: '9007199254740991'\r\n/);
     assert.match(text, /Product of input numbers: '-9999999800000001'\r\n/);
+    assert.match(text, /\r\nSum of input numbers: '1999999999999998'\r\n/);
+    assert.match(text, /\r\nSum of input numbers: '-1999999999999998'\r\n/);
+    assert.match(text, /\r\nProduct of input numbers: '-9007199254740991'\r\n/);
+    assert.match(text, /\r\nProduct of input numbers: '9007199254740991'\r\n/);
   });
 
   test("honours maxResultDigits", async () => {

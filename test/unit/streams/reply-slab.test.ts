@@ -34,6 +34,25 @@ test("every way a piece is copied gives its bytes: whole or a range, short or lo
   assert.deepEqual([...bytes.take()], expected);
 });
 
+test("a range from a buffer's start is copied as a range, also where the slab runs out", () => {
+  // [0, n) of a longer buffer is not the whole buffer: copying all of it would write
+  // past the piece, and past the slab's end once the slab is nearly full.
+  const source = Uint8Array.from({ length: 200 }, (_, i) => (i * 13 + 5) & 0xff);
+  const bytes = new ReplyBytes();
+  const expected: number[] = [];
+  // About 300 KiB in takes of about 19 KiB: several slabs filled up to their last bytes
+  // (a take starts a new slab only when less than 4 KiB is left).
+  for (let round = 0; round < 16; round++) {
+    for (let sweep = 0; sweep < 8; sweep++) {
+      for (let n = 16; n <= 180; n += 7) {
+        bytes.add(source, 0, n);
+        expected.push(...source.subarray(0, n));
+      }
+    }
+    assert.deepEqual([...bytes.take()], expected.splice(0));
+  }
+});
+
 test("text is encoded as UTF-8", () => {
   const bytes = new ReplyBytes();
   bytes.addText("é€😀");
