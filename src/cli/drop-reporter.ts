@@ -49,11 +49,6 @@ export class DropReporter {
     this.#throttle.request();
   }
 
-  /** Writes the pending count now, if any. */
-  flush(): void {
-    this.#throttle.flush();
-  }
-
   /** Stops the timer and writes what is pending. */
   close(): void {
     this.#throttle.close();

@@ -36,24 +36,23 @@ export class LineThrottle {
     if (this.#timer !== undefined) return;
     const wait = this.#lastLine + this.#interval - this.#now();
     if (wait <= 0) {
-      this.flush();
+      this.#flush();
       return;
     }
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.flush();
+      this.#flush();
     }, wait).unref();
-  }
-
-  /** Writes now, whatever the interval. */
-  flush(): void {
-    if (this.#write()) this.#lastLine = this.#now();
   }
 
   /** Stops the timer and writes what is pending. */
   close(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.flush();
+    this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#write()) this.#lastLine = this.#now();
   }
 }

@@ -68,7 +68,7 @@ function countsItself(stream: TransportStream): boolean {
 // Each stream's transport, for the shared listeners. Not a property on the socket: one
 // more hidden class of Node's sockets was a fifth one for Node's own `_handle` getter
 // (raw node:net sockets pass through four), which turned it megamorphic for every
-// read and write of the process (`node --log-ic`; see #listen).
+// read and write of the process (`node --log-ic`).
 const transports = new WeakMap<TransportStream, TransportCore>();
 
 /**
